@@ -1,0 +1,2 @@
+//! The `ctapkit` command-line tool.
+fn main() {}
