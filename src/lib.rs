@@ -3,3 +3,4 @@
 
 pub mod cbor;
 pub mod cose;
+pub mod webauthn;
