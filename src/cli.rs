@@ -1,0 +1,66 @@
+//! Command-line interface: one module per subcommand.
+
+use std::io::Read as _;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cose;
+mod verify;
+
+/// ctapkit: does this authenticator get through the site's exact WebAuthn flow?
+#[derive(Debug, Parser)]
+#[command(name = "ctapkit", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Verify a browser's registration or assertion JSON as a relying party would.
+    #[command(subcommand)]
+    Verify(verify::VerifyCommand),
+    /// Inspect COSE keys.
+    #[command(subcommand)]
+    Cose(cose::CoseCommand),
+}
+
+/// The outcome of a command, mapped to the exit code.
+pub enum Outcome {
+    /// Everything checked out (exit 0).
+    Pass,
+    /// A check failed (exit 1).
+    Fail,
+}
+
+/// Parses the arguments, runs the command and maps the result to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Verify(cmd) => verify::run(cmd),
+        Command::Cose(cmd) => cose::run(cmd),
+    };
+    match result {
+        Ok(Outcome::Pass) => ExitCode::SUCCESS,
+        Ok(Outcome::Fail) => ExitCode::from(1),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Reads a file, or standard input for `-`.
+pub fn read_input(path: &str) -> anyhow::Result<Vec<u8>> {
+    use anyhow::Context as _;
+    if path == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("cannot read standard input")?;
+        Ok(buf)
+    } else {
+        std::fs::read(path).with_context(|| format!("cannot read {path}"))
+    }
+}
