@@ -11,8 +11,15 @@ use ctapkit::webauthn::registration::verify_registration_parts;
 use ctapkit::webauthn::{CeremonyError, Failure, Step, UserVerification};
 use util::{policy_for, w3c_vectors, W3cVector};
 
-/// Vectors whose credential algorithm ctapkit does not verify, with the step they stop at.
-const UNSUPPORTED: &[(&str, Step)] = &[("packed-ed448", Step::REG_ALGORITHM)];
+/// Vectors ctapkit rejects on purpose, with the step they stop at and why (see
+/// vectors/w3c/README.md, "Where ctapkit disagrees"):
+/// - packed-ed448: Ed448 (COSE -53) is not an algorithm ctapkit verifies;
+/// - android-key-es256: both AuthorizationLists of its key description are empty, so §8.4's
+///   "origin is KM_ORIGIN_GENERATED" cannot hold (webauthn-rs and py_webauthn reject it too).
+const UNSUPPORTED: &[(&str, Step)] = &[
+    ("packed-ed448", Step::REG_ALGORITHM),
+    ("android-key-es256", Step::REG_ATTESTATION_STATEMENT),
+];
 
 fn register(v: &W3cVector) -> Result<ctapkit::webauthn::RegistrationResult, CeremonyError> {
     verify_registration_parts(
@@ -32,6 +39,9 @@ fn every_valid_vector_registers_and_authenticates() {
         if let Some((_, step)) = UNSUPPORTED.iter().find(|(n, _)| *n == v.name) {
             let err = register(&v).unwrap_err();
             assert_eq!(err.step, *step, "{}: {err}", v.name);
+            if v.name.starts_with("android-key") {
+                assert!(err.to_string().contains("KM_ORIGIN_GENERATED"), "{err}");
+            }
             continue;
         }
         let reg = register(&v).unwrap_or_else(|e| panic!("{}: registration: {e}", v.name));
@@ -51,7 +61,7 @@ fn every_valid_vector_registers_and_authenticates() {
         assert!(auth.flags.up(), "{}", v.name);
         checked += 1;
     }
-    assert!(checked >= 14, "only {checked} vectors checked");
+    assert!(checked >= 13, "only {checked} vectors checked");
 }
 
 /// Re-encodes an attestation object with its authData changed by `f`.
