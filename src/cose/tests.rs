@@ -300,3 +300,20 @@ fn algorithm_ids_round_trip() {
     assert!(!CoseAlgorithm::from_i64(-65535).is_supported());
     assert_eq!(CoseAlgorithm::Es256.to_string(), "ES256");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+    #[test]
+    fn generated_p256_keys_round_trip(_seed in proptest::num::u8::ANY) {
+        let kp = p256_keypair();
+        let bytes = es256_cose(kp.public_key().as_ref());
+        let key = PublicKey::from_cose_bytes(&bytes).unwrap();
+        proptest::prop_assert_eq!(key.to_cose_bytes(), bytes);
+        proptest::prop_assert_eq!(PublicKey::from_cose_key(&key.to_cose_key()).unwrap(), key);
+    }
+
+    #[test]
+    fn parse_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+        let _ = PublicKey::from_cose_bytes(&bytes);
+    }
+}

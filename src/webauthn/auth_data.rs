@@ -263,6 +263,33 @@ impl AuthenticatorData {
     }
 }
 
+impl AuthenticatorData {
+    /// Encodes the authenticator data (§6.1). The flags byte is written as stored, so a
+    /// caller can produce inconsistent data on purpose (fault injection); `from_bytes` of the
+    /// result gives back an equal value whenever AT and ED match what is present.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(37 + 200);
+        out.extend_from_slice(&self.rp_id_hash);
+        out.push(self.flags.0);
+        out.extend_from_slice(&self.sign_count.to_be_bytes());
+        if let Some(acd) = &self.attested_credential_data {
+            out.extend_from_slice(&acd.aaguid.0);
+            let id = acd.credential_id.as_bytes();
+            // CredentialId holds at most 1023 bytes, so the length fits in u16.
+            out.extend_from_slice(&(id.len() as u16).to_be_bytes());
+            out.extend_from_slice(id);
+            out.extend_from_slice(&acd.public_key_cose);
+        }
+        if let Some(ext) = &self.extensions {
+            // Decoded extensions never hold tags or floats.
+            if let Ok(bytes) = cbor::encode(ext) {
+                out.extend_from_slice(&bytes);
+            }
+        }
+        out
+    }
+}
+
 fn parse_attested(
     rest: &[u8],
     base: usize,

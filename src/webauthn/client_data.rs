@@ -114,4 +114,24 @@ mod tests {
             Err(ClientDataError::Json(_))
         ));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn json_round_trip(
+            ty in "webauthn\\.(create|get)",
+            challenge in "[A-Za-z0-9_-]{0,64}",
+            origin in "\\PC{0,40}",
+            cross in proptest::option::of(proptest::bool::ANY),
+            top in proptest::option::of("\\PC{0,20}"),
+        ) {
+            let c = CollectedClientData { type_: ty, challenge, origin, cross_origin: cross.or(Some(false)), top_origin: top };
+            let back = CollectedClientData::from_json_bytes(&c.to_json_bytes()).unwrap();
+            proptest::prop_assert_eq!(back, c);
+        }
+
+        #[test]
+        fn parse_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = CollectedClientData::from_json_bytes(&bytes);
+        }
+    }
 }

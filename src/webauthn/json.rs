@@ -162,4 +162,12 @@ mod tests {
         let err = serde_json::from_str::<Base64Url>(r#""a+b""#).unwrap_err();
         assert!(err.to_string().contains("invalid base64url"));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn base64url_round_trip(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..100)) {
+            let b = Base64Url(bytes);
+            proptest::prop_assert_eq!(Base64Url::decode(&b.encode()).unwrap(), b);
+        }
+    }
 }
