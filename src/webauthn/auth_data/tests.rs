@@ -49,7 +49,8 @@ fn round_trip_with_attested_data_and_extensions() {
 #[test]
 fn parse_failures_are_typed() {
     let good = sample(16, Flags::UP | Flags::AT, None).to_bytes();
-    let cases: Vec<(Vec<u8>, fn(&AuthDataError) -> bool)> = vec![
+    type Check = fn(&AuthDataError) -> bool;
+    let cases: Vec<(Vec<u8>, Check)> = vec![
         (good[..36].to_vec(), |e| {
             matches!(e, AuthDataError::TooShort(36))
         }),
