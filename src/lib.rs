@@ -3,4 +3,5 @@
 
 pub mod cbor;
 pub mod cose;
+pub mod ctaphid;
 pub mod webauthn;
