@@ -3,5 +3,6 @@
 
 pub mod cbor;
 pub mod cose;
+pub mod ctap2;
 pub mod ctaphid;
 pub mod webauthn;
