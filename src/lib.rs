@@ -5,4 +5,5 @@ pub mod cbor;
 pub mod cose;
 pub mod ctap2;
 pub mod ctaphid;
+pub mod transport;
 pub mod webauthn;
