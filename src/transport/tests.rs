@@ -3,10 +3,12 @@
 use super::*;
 use std::collections::VecDeque;
 
+type Answer = Box<dyn FnMut(&Message) -> Vec<Vec<u8>> + Send>;
+
 /// A peer that answers each written message with scripted reports.
 struct Scripted {
     /// For each request message the client completes, the reports to answer with.
-    answers: VecDeque<Box<dyn FnMut(&Message) -> Vec<Vec<u8>> + Send>>,
+    answers: VecDeque<Answer>,
     inbox: VecDeque<Vec<u8>>,
     assembler: Assembler,
     written: Vec<Message>,
