@@ -7,6 +7,7 @@
 //! exact status an authenticator answers with (`CTAP2_ERR_MISSING_PARAMETER`,
 //! `CTAP2_ERR_CBOR_UNEXPECTED_TYPE`, `CTAP2_ERR_INVALID_CBOR`, ...).
 
+pub mod client;
 pub mod status;
 
 pub use status::StatusCode;
@@ -160,3 +161,33 @@ pub mod fields {
         m.get_int(key).map(f).transpose()
     }
 }
+
+pub mod client_pin;
+pub mod pin_protocol;
+
+pub use client_pin::{ClientPinRequest, ClientPinResponse, ClientPinSubCommand};
+pub use pin_protocol::{EcdhPublicKey, KeyAgreementKey, PinProtocolError, PinUvAuthProtocol};
+
+pub mod credential_management;
+pub mod extensions;
+pub mod get_assertion;
+pub mod get_info;
+pub mod make_credential;
+pub mod simple;
+
+pub use credential_management::{
+    CredentialManagementParams, CredentialManagementRequest, CredentialManagementResponse,
+    CredentialManagementSubCommand,
+};
+pub use extensions::{
+    CredBlobInput, CredBlobOutput, CredProtect, ExtensionInputs, ExtensionOutputs,
+    HmacSecretGetInput, HmacSecretInput, HmacSecretOutput,
+};
+pub use get_assertion::{GetAssertionRequest, GetAssertionResponse};
+pub use get_info::{GetInfoRequest, GetInfoResponse};
+pub use make_credential::{
+    AuthenticatorOptions, MakeCredentialRequest, MakeCredentialResponse,
+    PublicKeyCredentialDescriptor, PublicKeyCredentialParameters, PublicKeyCredentialRpEntity,
+    PublicKeyCredentialUserEntity,
+};
+pub use simple::{GetNextAssertionRequest, ResetRequest, SelectionRequest};

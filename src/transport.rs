@@ -14,6 +14,7 @@ use crate::ctaphid::{
 };
 
 pub mod hid;
+pub mod loopback;
 pub mod udp;
 
 #[cfg(test)]

@@ -1,0 +1,281 @@
+//! The browser's part of WebAuthn (the "client" of WebAuthn L3 §5.1.3 / §5.1.4): build
+//! clientDataJSON from the origin and challenge, turn the relying party's options into CTAP2
+//! requests, and the authenticator's answers into `PublicKeyCredential` JSON
+//! ([`crate::webauthn::json`]) that `ctapkit verify` and relying parties read.
+
+use crate::cose::CoseAlgorithm;
+use crate::ctap2::client::{ClientError, Ctap2, PinUvAuthToken};
+use crate::ctap2::{
+    AuthenticatorOptions, GetAssertionRequest, GetAssertionResponse, MakeCredentialRequest,
+    MakeCredentialResponse, PublicKeyCredentialDescriptor, PublicKeyCredentialParameters,
+    PublicKeyCredentialRpEntity, PublicKeyCredentialUserEntity,
+};
+use crate::transport::CtapDevice;
+use crate::webauthn::json::{AssertionResponseJson, AttestationResponseJson};
+use crate::webauthn::{
+    sha256, AuthenticationResponseJson, Base64Url, CollectedClientData, RegistrationResponseJson,
+};
+
+/// What a relying party asks for in `navigator.credentials.create()`.
+#[derive(Debug, Clone)]
+pub struct CreateOptions {
+    /// The RP ID.
+    pub rp_id: String,
+    /// The RP name.
+    pub rp_name: String,
+    /// The user handle.
+    pub user_id: Vec<u8>,
+    /// The user name.
+    pub user_name: String,
+    /// The user display name.
+    pub user_display_name: String,
+    /// The challenge.
+    pub challenge: Vec<u8>,
+    /// Algorithms in preference order.
+    pub algorithms: Vec<CoseAlgorithm>,
+    /// Require a discoverable credential.
+    pub resident_key: bool,
+    /// Require user verification.
+    pub user_verification_required: bool,
+    /// Credentials to exclude.
+    pub exclude: Vec<Vec<u8>>,
+}
+
+/// What a relying party asks for in `navigator.credentials.get()`.
+#[derive(Debug, Clone)]
+pub struct GetOptions {
+    /// The RP ID.
+    pub rp_id: String,
+    /// The challenge.
+    pub challenge: Vec<u8>,
+    /// allowCredentials IDs (empty: discoverable credentials).
+    pub allow: Vec<Vec<u8>>,
+    /// Require user verification.
+    pub user_verification_required: bool,
+}
+
+/// Why the client refused or failed a ceremony.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlatformError {
+    /// The RP ID is not a registrable suffix of the origin's host (WebAuthn L3 §5.1.3 step 7).
+    #[error("RP ID {rp_id:?} is not valid for origin {origin:?}")]
+    RpIdNotValidForOrigin {
+        /// The RP ID.
+        rp_id: String,
+        /// The origin.
+        origin: String,
+    },
+    /// The authenticator failed.
+    #[error(transparent)]
+    Authenticator(#[from] ClientError),
+    /// The answer could not be turned into JSON.
+    #[error("cannot build the credential JSON: {0}")]
+    Encoding(String),
+}
+
+/// Builds clientDataJSON as a browser does (§5.8.1.1: type, challenge, origin, crossOrigin).
+pub fn client_data_json(type_: &str, challenge: &[u8], origin: &str) -> Vec<u8> {
+    CollectedClientData {
+        type_: type_.to_string(),
+        challenge: Base64Url(challenge.to_vec()).encode(),
+        origin: origin.to_string(),
+        cross_origin: Some(false),
+        top_origin: None,
+    }
+    .to_json_bytes()
+}
+
+/// The client's RP ID check: the RP ID equals the origin's host or is a parent domain of it,
+/// over HTTPS (or http://localhost).
+pub fn check_rp_id(rp_id: &str, origin: &str) -> Result<(), PlatformError> {
+    let fail = || PlatformError::RpIdNotValidForOrigin {
+        rp_id: rp_id.to_string(),
+        origin: origin.to_string(),
+    };
+    let (scheme, rest) = origin.split_once("://").ok_or_else(fail)?;
+    let host = rest.split(['/', ':']).next().unwrap_or("");
+    let secure = scheme == "https" || (scheme == "http" && host == "localhost");
+    let suffix_ok = host == rp_id || host.ends_with(&format!(".{rp_id}"));
+    let is_ip = host.parse::<std::net::IpAddr>().is_ok();
+    if secure && suffix_ok && !is_ip && !rp_id.is_empty() {
+        Ok(())
+    } else {
+        Err(fail())
+    }
+}
+
+/// Runs `navigator.credentials.create()` against `ctap` for `origin`.
+pub fn create<D: CtapDevice>(
+    ctap: &mut Ctap2<D>,
+    origin: &str,
+    options: &CreateOptions,
+    token: Option<&PinUvAuthToken>,
+) -> Result<RegistrationResponseJson, PlatformError> {
+    check_rp_id(&options.rp_id, origin)?;
+    let client_data = client_data_json("webauthn.create", &options.challenge, origin);
+    let hash = sha256(&client_data).to_vec();
+    let request = MakeCredentialRequest {
+        client_data_hash: hash.clone(),
+        rp: PublicKeyCredentialRpEntity {
+            id: options.rp_id.clone(),
+            name: Some(options.rp_name.clone()),
+        },
+        user: PublicKeyCredentialUserEntity {
+            id: options.user_id.clone(),
+            name: Some(options.user_name.clone()),
+            display_name: Some(options.user_display_name.clone()),
+        },
+        pub_key_cred_params: options
+            .algorithms
+            .iter()
+            .map(|a| PublicKeyCredentialParameters::public_key(*a))
+            .collect(),
+        exclude_list: (!options.exclude.is_empty()).then(|| {
+            options
+                .exclude
+                .iter()
+                .map(|id| PublicKeyCredentialDescriptor::public_key(id.clone()))
+                .collect()
+        }),
+        extensions: None,
+        options: Some(AuthenticatorOptions {
+            rk: options.resident_key.then_some(true),
+            up: None,
+            uv: (options.user_verification_required && token.is_none()).then_some(true),
+        }),
+        pin_uv_auth_param: token.map(|t| t.auth_param(&hash)),
+        pin_uv_auth_protocol: token.map(|t| u64::from(t.protocol)),
+        enterprise_attestation: None,
+    };
+    let response = ctap.make_credential(&request)?;
+    registration_json(&response, client_data, Vec::new())
+}
+
+/// Turns a makeCredential answer into RegistrationResponseJSON.
+pub fn registration_json(
+    response: &MakeCredentialResponse,
+    client_data_json: Vec<u8>,
+    transports: Vec<String>,
+) -> Result<RegistrationResponseJson, PlatformError> {
+    let attestation_object = response
+        .attestation_object()
+        .map_err(|e| PlatformError::Encoding(e.to_string()))?;
+    // The credential ID sits in the attested credential data: rpIdHash(32) flags(1)
+    // count(4) aaguid(16) len(2) id.
+    let ad = &response.auth_data;
+    let id = ad
+        .get(53..55)
+        .map(|l| usize::from(u16::from_be_bytes([l[0], l[1]])))
+        .and_then(|len| ad.get(55..55 + len))
+        .ok_or_else(|| PlatformError::Encoding("authenticator data has no credential ID".into()))?
+        .to_vec();
+    Ok(RegistrationResponseJson {
+        id: Base64Url(id.clone()).encode(),
+        raw_id: Base64Url(id),
+        response: AttestationResponseJson {
+            client_data_json: Base64Url(client_data_json),
+            attestation_object: Base64Url(attestation_object),
+            authenticator_data: Some(Base64Url(response.auth_data.clone())),
+            transports,
+            public_key: None,
+            public_key_algorithm: None,
+        },
+        authenticator_attachment: None,
+        client_extension_results: serde_json::Map::new(),
+        type_: "public-key".to_string(),
+    })
+}
+
+/// Runs `navigator.credentials.get()` against `ctap` for `origin`.
+pub fn get<D: CtapDevice>(
+    ctap: &mut Ctap2<D>,
+    origin: &str,
+    options: &GetOptions,
+    token: Option<&PinUvAuthToken>,
+) -> Result<AuthenticationResponseJson, PlatformError> {
+    check_rp_id(&options.rp_id, origin)?;
+    let client_data = client_data_json("webauthn.get", &options.challenge, origin);
+    let hash = sha256(&client_data).to_vec();
+    let request = GetAssertionRequest {
+        rp_id: options.rp_id.clone(),
+        client_data_hash: hash.clone(),
+        allow_list: (!options.allow.is_empty()).then(|| {
+            options
+                .allow
+                .iter()
+                .map(|id| PublicKeyCredentialDescriptor::public_key(id.clone()))
+                .collect()
+        }),
+        extensions: None,
+        options: Some(AuthenticatorOptions {
+            rk: None,
+            up: None,
+            uv: (options.user_verification_required && token.is_none()).then_some(true),
+        }),
+        pin_uv_auth_param: token.map(|t| t.auth_param(&hash)),
+        pin_uv_auth_protocol: token.map(|t| u64::from(t.protocol)),
+    };
+    let response = ctap.get_assertion(&request)?;
+    let fallback = options.allow.first().cloned();
+    Ok(authentication_json(&response, client_data, fallback))
+}
+
+/// Turns a getAssertion answer into AuthenticationResponseJSON.
+pub fn authentication_json(
+    response: &GetAssertionResponse,
+    client_data_json: Vec<u8>,
+    single_allowed: Option<Vec<u8>>,
+) -> AuthenticationResponseJson {
+    // The credential member may be omitted when allowList had exactly one entry.
+    let id = response
+        .credential
+        .as_ref()
+        .map(|c| c.id.clone())
+        .or(single_allowed)
+        .unwrap_or_default();
+    AuthenticationResponseJson {
+        id: Base64Url(id.clone()).encode(),
+        raw_id: Base64Url(id),
+        response: AssertionResponseJson {
+            client_data_json: Base64Url(client_data_json),
+            authenticator_data: Base64Url(response.auth_data.clone()),
+            signature: Base64Url(response.signature.clone()),
+            user_handle: response.user.as_ref().map(|u| Base64Url(u.id.clone())),
+        },
+        authenticator_attachment: None,
+        client_extension_results: serde_json::Map::new(),
+        type_: "public-key".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rp_id_must_fit_the_origin() {
+        check_rp_id("example.org", "https://example.org").unwrap();
+        check_rp_id("example.org", "https://login.example.org:8443/path").unwrap();
+        check_rp_id("localhost", "http://localhost:8080").unwrap();
+        for (rp, origin) in [
+            ("example.org", "http://example.org"),
+            ("example.org", "https://example.org.evil.com"),
+            ("evil.com", "https://example.org"),
+            ("127.0.0.1", "https://127.0.0.1"),
+            ("", "https://example.org"),
+            ("example.org", "example.org"),
+        ] {
+            assert!(check_rp_id(rp, origin).is_err(), "{rp} on {origin}");
+        }
+    }
+
+    #[test]
+    fn client_data_is_what_browsers_send() {
+        let cdj = client_data_json("webauthn.create", &[1, 2, 3], "https://example.org");
+        assert_eq!(
+            std::str::from_utf8(&cdj).unwrap(),
+            r#"{"type":"webauthn.create","challenge":"AQID","origin":"https://example.org","crossOrigin":false}"#
+        );
+    }
+}

@@ -1,0 +1,578 @@
+//! The software authenticator through the real CTAPHID framing (in-process loopback), driven
+//! by ctapkit's CTAP2 client, its output checked by ctapkit's WebAuthn verifier.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ctapkit::authenticator::{Authenticator, Fault, UserAction, UserSimulation};
+use ctapkit::cose::CoseAlgorithm;
+use ctapkit::ctap2::client::{ClientError, Ctap2};
+use ctapkit::ctap2::client_pin::permission;
+use ctapkit::ctap2::{PinUvAuthProtocol, StatusCode};
+use ctapkit::ctaphid::KeepaliveStatus;
+use ctapkit::platform::{self, CreateOptions, GetOptions};
+use ctapkit::transport::loopback::{self, ChannelReports};
+use ctapkit::transport::{CtapDevice as _, CtapHid};
+use ctapkit::webauthn::authentication::{verify_authentication, AssertionExpectations};
+use ctapkit::webauthn::registration::verify_registration;
+use ctapkit::webauthn::{Policy, Step, TrustStore, UserVerification};
+
+const ORIGIN: &str = "https://enroll.example.jp";
+const RP_ID: &str = "enroll.example.jp";
+
+fn connect(auth: Authenticator) -> Ctap2<CtapHid<ChannelReports>> {
+    let faults = auth.hid_faults();
+    Ctap2::new(loopback::connect("emulator", auth, faults).unwrap())
+}
+
+fn emulator(profile: &str) -> Ctap2<CtapHid<ChannelReports>> {
+    connect(Authenticator::with_profile_name(profile).unwrap())
+}
+
+fn create_options(uv: bool) -> CreateOptions {
+    CreateOptions {
+        rp_id: RP_ID.into(),
+        rp_name: "HPKI second certificate".into(),
+        user_id: vec![9; 16],
+        user_name: "999999-jpa".into(),
+        user_display_name: "Pharmacist 999999".into(),
+        challenge: vec![0x42; 32],
+        algorithms: vec![CoseAlgorithm::Es256, CoseAlgorithm::Rs256],
+        resident_key: true,
+        user_verification_required: uv,
+        exclude: vec![],
+    }
+}
+
+fn policy(uv: UserVerification) -> Policy {
+    Policy::new(RP_ID)
+        .with_origins([ORIGIN])
+        .with_user_verification(uv)
+}
+
+fn status(err: ClientError) -> StatusCode {
+    match err {
+        ClientError::Status(s) => s,
+        other => panic!("expected a CTAP status, got {other}"),
+    }
+}
+
+#[test]
+fn every_profile_answers_get_info_canonically() {
+    for name in ["ios", "android", "security-key", "no-biometric"] {
+        let mut ctap = emulator(name).strict(true);
+        let info = ctap.get_info().unwrap();
+        assert!(info.versions.iter().any(|v| v == "FIDO_2_1"), "{name}");
+        assert_eq!(info.option("up"), Some(true), "{name}");
+        assert!(ctap.findings().is_empty(), "{name}: {:?}", ctap.findings());
+    }
+    let ios = emulator("ios").get_info().unwrap();
+    assert_eq!(ios.option("plat"), Some(true));
+    assert_eq!(ios.option("uv"), Some(true));
+    assert_eq!(
+        ios.aaguid.to_string(),
+        "00000000-0000-0000-0000-000000000000"
+    );
+    let android = emulator("android").get_info().unwrap();
+    assert_eq!(
+        android.aaguid.to_string(),
+        "ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4"
+    );
+    let key = emulator("security-key").get_info().unwrap();
+    assert_eq!(key.option("plat"), Some(false));
+    assert_eq!(key.option("clientPin"), Some(false));
+    assert_eq!(key.pin_uv_auth_protocols, Some(vec![2, 1]));
+    assert_eq!(key.remaining_discoverable_credentials, Some(25));
+    assert_eq!(
+        emulator("no-biometric").get_info().unwrap().option("uv"),
+        Some(false)
+    );
+}
+
+#[test]
+fn phone_profiles_register_and_sign_in_under_a_uv_required_policy() {
+    for name in ["ios", "android"] {
+        let mut ctap = emulator(name);
+        let options = create_options(true);
+        let reg = platform::create(&mut ctap, ORIGIN, &options, None).unwrap();
+        let policy = policy(UserVerification::Required);
+        let result = verify_registration(&policy, &options.challenge, &reg)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(result.flags.to_string(), "UP UV BE BS AT", "{name}");
+        assert_eq!(result.attestation_format.as_str(), "none");
+        assert_eq!(result.credential.sign_count, 0);
+        let get = GetOptions {
+            rp_id: RP_ID.into(),
+            challenge: vec![7; 32],
+            allow: vec![result.credential.id.0.clone()],
+            user_verification_required: true,
+        };
+        let assertion = platform::get(&mut ctap, ORIGIN, &get, None).unwrap();
+        let expected = AssertionExpectations {
+            challenge: &get.challenge,
+            allow_credentials: &get.allow,
+            user_handle: Some(&options.user_id),
+        };
+        let auth = verify_authentication(&policy, &expected, &result.credential, &assertion)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(auth.sign_count, 0, "synced passkeys keep the counter at 0");
+    }
+}
+
+#[test]
+fn android_makes_rs256_keys_when_asked_first() {
+    let mut ctap = emulator("android");
+    let mut options = create_options(true);
+    options.algorithms = vec![CoseAlgorithm::Rs256, CoseAlgorithm::Es256];
+    let reg = platform::create(&mut ctap, ORIGIN, &options, None).unwrap();
+    let result = verify_registration(
+        &policy(UserVerification::Required),
+        &options.challenge,
+        &reg,
+    )
+    .unwrap();
+    assert_eq!(result.credential.public_key.alg(), CoseAlgorithm::Rs256);
+}
+
+#[test]
+fn no_biometric_phone_fails_registration_with_invalid_option() {
+    let mut ctap = emulator("no-biometric");
+    let err = platform::create(&mut ctap, ORIGIN, &create_options(true), None).unwrap_err();
+    match err {
+        platform::PlatformError::Authenticator(e) => {
+            assert_eq!(status(e), StatusCode::INVALID_OPTION)
+        }
+        other => panic!("{other}"),
+    }
+}
+
+#[test]
+fn security_key_pin_flow_and_packed_attestation_chain_to_the_test_ca() {
+    let auth = Authenticator::with_profile_name("security-key").unwrap();
+    let ca = auth.attestation_ca_pem().unwrap();
+    let mut ctap = connect(auth);
+    let p = PinUvAuthProtocol::Two;
+    // A PIN-protected key refuses a discoverable registration without a token.
+    ctap.set_pin(p, "1234").unwrap();
+    assert_eq!(ctap.get_info().unwrap().option("clientPin"), Some(true));
+    let options = create_options(true);
+    let err = platform::create(
+        &mut ctap,
+        ORIGIN,
+        &CreateOptions {
+            user_verification_required: false,
+            ..options.clone()
+        },
+        None,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("CTAP2_ERR_PUAT_REQUIRED"), "{err}");
+    // Wrong PIN: retries count down.
+    assert_eq!(ctap.pin_retries(p).unwrap(), 8);
+    let err = ctap
+        .pin_token(p, "9999", permission::MAKE_CREDENTIAL, Some(RP_ID), true)
+        .unwrap_err();
+    assert_eq!(status(err), StatusCode::PIN_INVALID);
+    assert_eq!(ctap.pin_retries(p).unwrap(), 7);
+    let token = ctap
+        .pin_token(
+            p,
+            "1234",
+            permission::MAKE_CREDENTIAL | permission::GET_ASSERTION,
+            Some(RP_ID),
+            true,
+        )
+        .unwrap();
+    assert_eq!(ctap.pin_retries(p).unwrap(), 8);
+    let reg = platform::create(&mut ctap, ORIGIN, &options, Some(&token)).unwrap();
+    let mut policy = policy(UserVerification::Required);
+    let mut store = TrustStore::new();
+    store.add_pem(&ca).unwrap();
+    policy.trust_store = store;
+    policy.require_trusted_attestation = true;
+    let result = verify_registration(&policy, &options.challenge, &reg).unwrap();
+    assert_eq!(result.attestation_format.as_str(), "packed");
+    assert_eq!(result.attestation_trusted, Some(true));
+    assert_eq!(result.flags.to_string(), "UP UV AT");
+    // Counters increase per assertion.
+    let mut record = result.credential;
+    for expected_count in 1..=2 {
+        let get = GetOptions {
+            rp_id: RP_ID.into(),
+            challenge: vec![expected_count as u8; 32],
+            allow: vec![record.id.0.clone()],
+            user_verification_required: true,
+        };
+        let assertion = platform::get(&mut ctap, ORIGIN, &get, Some(&token)).unwrap();
+        let expected = AssertionExpectations {
+            challenge: &get.challenge,
+            allow_credentials: &get.allow,
+            user_handle: None,
+        };
+        let r = verify_authentication(&policy, &expected, &record, &assertion).unwrap();
+        assert_eq!(r.sign_count, expected_count);
+        record.update(&r);
+    }
+    // Changing the PIN invalidates the token.
+    ctap.change_pin(p, "1234", "5678").unwrap();
+    let get = GetOptions {
+        rp_id: RP_ID.into(),
+        challenge: vec![3; 32],
+        allow: vec![record.id.0.clone()],
+        user_verification_required: true,
+    };
+    let err = platform::get(&mut ctap, ORIGIN, &get, Some(&token)).unwrap_err();
+    assert!(err.to_string().contains("PIN_AUTH_INVALID"), "{err}");
+}
+
+#[test]
+fn three_wrong_pins_need_a_power_cycle_and_eight_block() {
+    let mut ctap = emulator("security-key");
+    let p = PinUvAuthProtocol::One;
+    ctap.set_pin(p, "123456").unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            status(ctap.pin_token(p, "000000", 2, None, false).unwrap_err()),
+            StatusCode::PIN_INVALID
+        );
+    }
+    assert_eq!(
+        status(ctap.pin_token(p, "000000", 2, None, false).unwrap_err()),
+        StatusCode::PIN_AUTH_BLOCKED
+    );
+    // Even the right PIN is refused until a power cycle.
+    assert_eq!(
+        status(ctap.pin_token(p, "123456", 2, None, false).unwrap_err()),
+        StatusCode::PIN_AUTH_BLOCKED
+    );
+    assert_eq!(ctap.pin_retries(p).unwrap(), 5);
+}
+
+#[test]
+fn pin_policy_and_set_twice() {
+    let mut ctap = emulator("security-key");
+    let p = PinUvAuthProtocol::Two;
+    // The client refuses a short PIN itself...
+    assert!(matches!(
+        ctap.set_pin(p, "12").unwrap_err(),
+        ClientError::Pin(_)
+    ));
+    // ...and so does the authenticator when a client sends one anyway.
+    let (key, shared) = ctap.shared_secret(p).unwrap();
+    let mut padded = b"12".to_vec();
+    padded.resize(64, 0);
+    let new_pin_enc = p.encrypt(&shared, &padded).unwrap();
+    let request = ctapkit::ctap2::ClientPinRequest {
+        pin_uv_auth_protocol: Some(2),
+        key_agreement: Some(key),
+        pin_uv_auth_param: Some(p.authenticate(&shared, &new_pin_enc)),
+        new_pin_enc: Some(new_pin_enc),
+        ..ctapkit::ctap2::ClientPinRequest::new(ctapkit::ctap2::ClientPinSubCommand::SetPin)
+    };
+    assert_eq!(
+        status(ctap.client_pin(&request).unwrap_err()),
+        StatusCode::PIN_POLICY_VIOLATION
+    );
+    ctap.set_pin(p, "1234").unwrap();
+    assert_eq!(
+        status(ctap.set_pin(p, "4321").unwrap_err()),
+        StatusCode::NOT_ALLOWED
+    );
+}
+
+#[test]
+fn user_simulation_deny_delay_cancel_and_biometric_mismatch() {
+    let auth = Authenticator::with_profile_name("ios").unwrap().with_user(
+        UserSimulation::always(UserAction::Approve)
+            .then(UserAction::Deny)
+            .then(UserAction::ApproveAfter(Duration::from_millis(350)))
+            .then(UserAction::BiometricMismatch)
+            .then(UserAction::Timeout),
+    );
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let mut ctap = connect(auth).on_keepalive(move |s| sink.lock().unwrap().push(s));
+    let options = create_options(true);
+    let err = platform::create(&mut ctap, ORIGIN, &options, None).unwrap_err();
+    assert!(err.to_string().contains("OPERATION_DENIED"), "{err}");
+    seen.lock().unwrap().clear();
+    platform::create(&mut ctap, ORIGIN, &options, None).unwrap();
+    let ups = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| **s == KeepaliveStatus::UpNeeded)
+        .count();
+    assert!(
+        ups >= 3,
+        "a 350 ms wait sends UPNEEDED keepalives about every 100 ms, saw {ups}"
+    );
+    let err = platform::create(&mut ctap, ORIGIN, &options, None).unwrap_err();
+    assert!(err.to_string().contains("UV_INVALID"), "{err}");
+    // Timeout: cancel it from the client side.
+    let cancel = ctap.device_mut().cancel_handle();
+    let trigger = cancel.clone();
+    let mut ctap = ctap.on_keepalive(move |_| trigger.cancel());
+    let err = platform::create(&mut ctap, ORIGIN, &options, None).unwrap_err();
+    assert!(err.to_string().contains("KEEPALIVE_CANCEL"), "{err}");
+}
+
+#[test]
+fn biometric_mismatches_block_uv_after_five() {
+    let auth = Authenticator::with_profile_name("android")
+        .unwrap()
+        .with_user(UserSimulation::always(UserAction::BiometricMismatch));
+    let mut ctap = connect(auth);
+    let options = create_options(true);
+    for _ in 0..4 {
+        let err = platform::create(&mut ctap, ORIGIN, &options, None).unwrap_err();
+        assert!(err.to_string().contains("UV_INVALID"), "{err}");
+    }
+    let err = platform::create(&mut ctap, ORIGIN, &options, None).unwrap_err();
+    assert!(err.to_string().contains("UV_BLOCKED"), "{err}");
+}
+
+/// Each verification fault is rejected by the verifier at the step it targets.
+#[test]
+fn faults_are_caught_by_the_verifier_at_their_step() {
+    let cases = [
+        (Fault::WrongRpIdHash, Step::REG_RP_ID_HASH),
+        (Fault::ClearUp, Step::REG_USER_PRESENT),
+        (Fault::ClearUv, Step::REG_USER_VERIFIED),
+        (Fault::BsWithoutBe, Step::REG_BACKUP_FLAGS),
+    ];
+    for (fault, step) in cases {
+        let auth = Authenticator::with_profile_name("ios")
+            .unwrap()
+            .with_faults([fault]);
+        let mut ctap = connect(auth);
+        let options = create_options(true);
+        let reg = platform::create(&mut ctap, ORIGIN, &options, None).unwrap();
+        let err = verify_registration(
+            &policy(UserVerification::Required),
+            &options.challenge,
+            &reg,
+        )
+        .unwrap_err();
+        assert_eq!(err.step, step, "{fault}: {err}");
+    }
+    // Packed attestation with a bad signature, and a wrong AAGUID under the certificate's
+    // AAGUID extension.
+    for (fault, step) in [
+        (Fault::BadSignature, Step::REG_ATTESTATION_STATEMENT),
+        (Fault::WrongAaguid, Step::REG_ATTESTATION_STATEMENT),
+    ] {
+        let auth = Authenticator::with_profile_name("security-key")
+            .unwrap()
+            .with_faults([fault]);
+        let mut ctap = connect(auth);
+        let options = CreateOptions {
+            resident_key: false,
+            user_verification_required: false,
+            ..create_options(false)
+        };
+        let reg = platform::create(&mut ctap, ORIGIN, &options, None).unwrap();
+        let err = verify_registration(
+            &policy(UserVerification::Preferred),
+            &options.challenge,
+            &reg,
+        )
+        .unwrap_err();
+        assert_eq!(err.step, step, "{fault}: {err}");
+    }
+    // Assertion faults.
+    for (fault, step) in [
+        (Fault::BadSignature, Step::AUTH_SIGNATURE),
+        (Fault::SignCountRegression, Step::AUTH_SIGN_COUNT),
+    ] {
+        let auth = Authenticator::with_profile_name("security-key")
+            .unwrap()
+            .with_faults([fault]);
+        let mut ctap = connect(auth);
+        let options = CreateOptions {
+            resident_key: false,
+            user_verification_required: false,
+            ..create_options(false)
+        };
+        let reg = platform::create(&mut ctap, ORIGIN, &options, None).unwrap();
+        let mut policy = policy(UserVerification::Preferred);
+        policy.accepted_formats = ctapkit::webauthn::AttestationFormat::ALL.to_vec();
+        let result = match verify_registration(&policy, &options.challenge, &reg) {
+            Ok(r) => r,
+            Err(e) if fault == Fault::BadSignature => {
+                assert_eq!(e.step, Step::REG_ATTESTATION_STATEMENT);
+                continue;
+            }
+            Err(e) => panic!("{fault}: {e}"),
+        };
+        let get = GetOptions {
+            rp_id: RP_ID.into(),
+            challenge: vec![1; 32],
+            allow: vec![result.credential.id.0.clone()],
+            user_verification_required: false,
+        };
+        let assertion = platform::get(&mut ctap, ORIGIN, &get, None).unwrap();
+        let expected = AssertionExpectations {
+            challenge: &get.challenge,
+            allow_credentials: &get.allow,
+            user_handle: None,
+        };
+        let err =
+            verify_authentication(&policy, &expected, &result.credential, &assertion).unwrap_err();
+        assert_eq!(err.step, step, "{fault}: {err}");
+    }
+}
+
+#[test]
+fn cbor_faults_are_reported_by_strict_mode_with_a_byte_diff() {
+    for fault in [Fault::NonCanonicalCbor, Fault::DuplicateKeyCbor] {
+        let auth = Authenticator::with_profile_name("ios")
+            .unwrap()
+            .with_faults([fault]);
+        let mut ctap = connect(auth).strict(true);
+        let err = ctap.get_info().unwrap_err();
+        match err {
+            ClientError::NonCanonical(diff) => {
+                assert_eq!(diff.command, 0x04);
+                assert!(diff.actual.contains('['), "{diff}");
+            }
+            other => panic!("{fault}: {other}"),
+        }
+    }
+}
+
+#[test]
+fn transport_faults_busy_storm_is_retried_and_truncation_times_out() {
+    let auth = Authenticator::with_profile_name("ios")
+        .unwrap()
+        .with_faults([Fault::BusyStorm]);
+    let mut ctap = connect(auth);
+    ctap.get_info().unwrap();
+    let auth = Authenticator::with_profile_name("ios")
+        .unwrap()
+        .with_faults([Fault::TruncatedResponse]);
+    let mut hid = loopback::connect(
+        "truncating",
+        auth,
+        ctapkit::authenticator::HidFaults {
+            truncate_responses: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    hid.set_silence_timeout(Duration::from_millis(300));
+    let mut ctap = Ctap2::new(hid);
+    assert!(ctap.get_info().is_err());
+}
+
+#[test]
+fn state_file_keeps_credentials_across_restarts() {
+    let dir = std::env::temp_dir().join(format!("ctapkit-emu-state-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("key.json");
+    let _ = std::fs::remove_file(&path);
+    let options = CreateOptions {
+        resident_key: false,
+        user_verification_required: false,
+        ..create_options(false)
+    };
+    let (record, policy) = {
+        let auth = Authenticator::with_profile_name("security-key")
+            .unwrap()
+            .with_state_file(&path)
+            .unwrap();
+        let mut ctap = connect(auth);
+        let reg = platform::create(&mut ctap, ORIGIN, &options, None).unwrap();
+        let policy = policy(UserVerification::Preferred);
+        (
+            verify_registration(&policy, &options.challenge, &reg)
+                .unwrap()
+                .credential,
+            policy,
+        )
+    };
+    // A new process on the same file.
+    let auth = Authenticator::with_profile_name("security-key")
+        .unwrap()
+        .with_state_file(&path)
+        .unwrap();
+    let mut ctap = connect(auth);
+    let get = GetOptions {
+        rp_id: RP_ID.into(),
+        challenge: vec![5; 32],
+        allow: vec![record.id.0.clone()],
+        user_verification_required: false,
+    };
+    let assertion = platform::get(&mut ctap, ORIGIN, &get, None).unwrap();
+    let expected = AssertionExpectations {
+        challenge: &get.challenge,
+        allow_credentials: &get.allow,
+        user_handle: None,
+    };
+    assert_eq!(
+        verify_authentication(&policy, &expected, &record, &assertion)
+            .unwrap()
+            .sign_count,
+        1
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn discoverable_credentials_and_get_next_assertion() {
+    let mut ctap = emulator("ios");
+    for user in 1..=3u8 {
+        let mut options = create_options(true);
+        options.user_id = vec![user; 8];
+        platform::create(&mut ctap, ORIGIN, &options, None).unwrap();
+    }
+    let get = GetOptions {
+        rp_id: RP_ID.into(),
+        challenge: vec![1; 32],
+        allow: vec![],
+        user_verification_required: true,
+    };
+    let client_data = platform::client_data_json("webauthn.get", &get.challenge, ORIGIN);
+    let request = ctapkit::ctap2::GetAssertionRequest {
+        rp_id: RP_ID.into(),
+        client_data_hash: ctapkit::webauthn::sha256(&client_data).to_vec(),
+        allow_list: None,
+        extensions: None,
+        options: None,
+        pin_uv_auth_param: None,
+        pin_uv_auth_protocol: None,
+    };
+    let first = ctap.get_assertion(&request).unwrap();
+    assert_eq!(first.number_of_credentials, Some(3));
+    assert_eq!(
+        first.user.as_ref().unwrap().id,
+        vec![3; 8],
+        "most recent first"
+    );
+    let second = ctap.get_next_assertion().unwrap();
+    assert_eq!(second.user.unwrap().id, vec![2; 8]);
+    ctap.get_next_assertion().unwrap();
+    assert_eq!(
+        status(ctap.get_next_assertion().unwrap_err()),
+        StatusCode::NOT_ALLOWED
+    );
+    // Nothing for another RP.
+    let other = ctapkit::ctap2::GetAssertionRequest {
+        rp_id: "other.example".into(),
+        ..request
+    };
+    assert_eq!(
+        status(ctap.get_assertion(&other).unwrap_err()),
+        StatusCode::NO_CREDENTIALS
+    );
+}
+
+#[test]
+fn reset_forgets_everything() {
+    let mut ctap = emulator("security-key");
+    ctap.set_pin(PinUvAuthProtocol::Two, "1234").unwrap();
+    ctap.reset().unwrap();
+    assert_eq!(ctap.get_info().unwrap().option("clientPin"), Some(false));
+    ctap.selection().unwrap();
+}
