@@ -6,6 +6,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cose;
+mod ctap;
+mod device;
+mod emulate;
 mod verify;
 
 /// ctapkit: does this authenticator get through the site's exact WebAuthn flow?
@@ -24,6 +27,27 @@ enum Command {
     /// Inspect COSE keys.
     #[command(subcommand)]
     Cose(cose::CoseCommand),
+    /// List FIDO HID devices (usage page 0xF1D0).
+    Devices {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what an authenticator reports about itself (authenticatorGetInfo).
+    Info(ctap::InfoArgs),
+    /// Make the device blink (CTAPHID_WINK).
+    Wink(ctap::DeviceArgs),
+    /// Register a credential as a browser would; prints RegistrationResponseJSON.
+    MakeCredential(ctap::MakeCredentialArgs),
+    /// Sign in as a browser would; prints AuthenticationResponseJSON.
+    GetAssertion(ctap::GetAssertionArgs),
+    /// Manage the device PIN.
+    #[command(subcommand)]
+    Pin(ctap::PinCommand),
+    /// Delete every credential and the PIN (authenticatorReset).
+    Reset(ctap::ResetArgs),
+    /// Run the software authenticator for other programs (UDP simulator convention).
+    Emulate(emulate::EmulateArgs),
 }
 
 /// The outcome of a command, mapped to the exit code.
@@ -40,6 +64,14 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Verify(cmd) => verify::run(cmd),
         Command::Cose(cmd) => cose::run(cmd),
+        Command::Devices { json } => ctap::devices(json),
+        Command::Info(args) => ctap::info(args),
+        Command::Wink(args) => ctap::wink(args),
+        Command::MakeCredential(args) => ctap::make_credential(args),
+        Command::GetAssertion(args) => ctap::get_assertion(args),
+        Command::Pin(cmd) => ctap::pin(cmd),
+        Command::Reset(args) => ctap::reset(args),
+        Command::Emulate(args) => emulate::run(args),
     };
     match result {
         Ok(Outcome::Pass) => ExitCode::SUCCESS,

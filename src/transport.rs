@@ -381,3 +381,72 @@ impl<R: ReportIo> CtapDevice for CtapHid<R> {
         self.cancel.clone()
     }
 }
+
+impl<T: CtapDevice + ?Sized> CtapDevice for Box<T> {
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+    fn cbor(
+        &mut self,
+        request: &[u8],
+        keepalive: &mut dyn FnMut(KeepaliveStatus),
+    ) -> Result<Vec<u8>, TransportError> {
+        (**self).cbor(request, keepalive)
+    }
+    fn msg(
+        &mut self,
+        apdu: &[u8],
+        keepalive: &mut dyn FnMut(KeepaliveStatus),
+    ) -> Result<Vec<u8>, TransportError> {
+        (**self).msg(apdu, keepalive)
+    }
+    fn wink(&mut self) -> Result<(), TransportError> {
+        (**self).wink()
+    }
+    fn ping(&mut self, data: &[u8]) -> Result<Vec<u8>, TransportError> {
+        (**self).ping(data)
+    }
+    fn capabilities(&self) -> u8 {
+        (**self).capabilities()
+    }
+    fn cancel_handle(&self) -> CancelHandle {
+        (**self).cancel_handle()
+    }
+}
+
+/// Where to find an authenticator: `hid`, `hid:PATH`, `udp:HOST:PORT`, `emulator[:PROFILE]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceSpec {
+    /// The only FIDO HID device present.
+    Hid,
+    /// The HID device at a path.
+    HidPath(String),
+    /// A UDP authenticator (SoloKeys simulator convention).
+    Udp(std::net::SocketAddr),
+    /// ctapkit's software authenticator, in-process.
+    Emulator(String),
+}
+
+impl std::str::FromStr for DeviceSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (kind, rest) = s.split_once(':').map_or((s, None), |(k, r)| (k, Some(r)));
+        match (kind, rest) {
+            ("hid", None) => Ok(DeviceSpec::Hid),
+            ("hid", Some(path)) if !path.is_empty() => Ok(DeviceSpec::HidPath(path.to_string())),
+            ("udp", Some(addr)) => {
+                use std::net::ToSocketAddrs as _;
+                addr.to_socket_addrs()
+                    .ok()
+                    .and_then(|mut a| a.next())
+                    .map(DeviceSpec::Udp)
+                    .ok_or_else(|| format!("udp:{addr} is not HOST:PORT"))
+            }
+            ("emulator", None) => Ok(DeviceSpec::Emulator("security-key".into())),
+            ("emulator", Some(profile)) => Ok(DeviceSpec::Emulator(profile.to_string())),
+            _ => Err(format!(
+                "unknown device {s:?}: use hid, hid:PATH, udp:HOST:PORT or emulator[:PROFILE]"
+            )),
+        }
+    }
+}

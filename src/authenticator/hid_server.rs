@@ -70,6 +70,7 @@ pub struct HidServer<H: Handler> {
     busy_left: u32,
     lock: Option<(u32, Instant)>,
     version: (u8, u8, u8),
+    reboot: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl<H: Handler> HidServer<H> {
@@ -83,7 +84,13 @@ impl<H: Handler> HidServer<H> {
             busy_left: faults.busy_storm,
             lock: None,
             version: (0, 1, 0),
+            reboot: None,
         }
+    }
+
+    /// Power-cycles the device whenever `flag` is set (the UDP reboot request).
+    pub fn set_reboot_flag(&mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        self.reboot = Some(flag);
     }
 
     /// The authenticator.
@@ -104,6 +111,14 @@ impl<H: Handler> HidServer<H> {
         let mut assembler = Assembler::new(report_size);
         let mut started = Instant::now();
         loop {
+            if self
+                .reboot
+                .as_ref()
+                .is_some_and(|f| f.swap(false, std::sync::atomic::Ordering::SeqCst))
+            {
+                self.power_cycle();
+                assembler.reset();
+            }
             let timeout = if assembler.open_channel().is_some() {
                 INTER_PACKET_TIMEOUT.saturating_sub(started.elapsed())
             } else {

@@ -185,3 +185,29 @@ fn cancel_sends_ctaphid_cancel_on_the_channel() {
         .unwrap();
     assert_eq!(answer, vec![0x2d], "CTAP2_ERR_KEEPALIVE_CANCEL");
 }
+
+#[test]
+fn device_specs_parse() {
+    assert_eq!("hid".parse(), Ok(DeviceSpec::Hid));
+    assert_eq!(
+        "hid:/dev/hidraw3".parse(),
+        Ok(DeviceSpec::HidPath("/dev/hidraw3".into()))
+    );
+    assert_eq!(
+        "udp:127.0.0.1:8111".parse(),
+        Ok(DeviceSpec::Udp("127.0.0.1:8111".parse().unwrap()))
+    );
+    assert_eq!(
+        "emulator".parse(),
+        Ok(DeviceSpec::Emulator("security-key".into()))
+    );
+    assert_eq!(
+        "emulator:ios".parse(),
+        Ok(DeviceSpec::Emulator("ios".into()))
+    );
+    assert!("usb"
+        .parse::<DeviceSpec>()
+        .unwrap_err()
+        .contains("emulator[:PROFILE]"));
+    assert!("udp:nohost".parse::<DeviceSpec>().is_err());
+}

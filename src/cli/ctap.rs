@@ -1,0 +1,393 @@
+//! Device commands: devices, info, wink, make-credential, get-assertion, pin, reset.
+
+use std::io::{BufRead as _, Write as _};
+
+use anyhow::{bail, Context as _, Result};
+use clap::{Args, Subcommand};
+
+use super::device;
+use super::Outcome;
+use ctapkit::cose::CoseAlgorithm;
+use ctapkit::ctap2::client::{Ctap2, PinUvAuthToken};
+use ctapkit::ctap2::client_pin::permission;
+use ctapkit::ctap2::GetInfoResponse;
+use ctapkit::platform::{self, CreateOptions, GetOptions};
+use ctapkit::transport::{hid, CtapDevice, DeviceSpec};
+use ctapkit::webauthn::Base64Url;
+
+/// Which device to talk to.
+#[derive(Debug, Args, Clone)]
+pub struct DeviceArgs {
+    /// hid (the only FIDO key present), hid:PATH, udp:HOST:PORT, or emulator[:PROFILE].
+    #[arg(long, default_value = "hid")]
+    device: DeviceSpec,
+}
+
+/// `ctapkit info` arguments.
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    #[command(flatten)]
+    device: DeviceArgs,
+    /// Print the decoded getInfo as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Fail if the device's answer is not CTAP2 canonical CBOR (and show the byte diff).
+    #[arg(long)]
+    strict: bool,
+}
+
+/// `ctapkit make-credential` arguments.
+#[derive(Debug, Args)]
+pub struct MakeCredentialArgs {
+    #[command(flatten)]
+    device: DeviceArgs,
+    /// The relying party ID.
+    #[arg(long)]
+    rp_id: String,
+    /// The page origin (default https://RP_ID).
+    #[arg(long)]
+    origin: Option<String>,
+    /// The challenge, base64url (default: 32 random bytes).
+    #[arg(long)]
+    challenge: Option<String>,
+    /// User name.
+    #[arg(long, default_value = "user")]
+    user_name: String,
+    /// User handle, base64url (default: 16 random bytes).
+    #[arg(long)]
+    user_id: Option<String>,
+    /// Algorithm, in preference order (repeatable): es256, es384, eddsa, rs256, ps256.
+    #[arg(long = "alg", default_values = ["es256", "rs256"])]
+    algs: Vec<String>,
+    /// Make a discoverable (resident) credential.
+    #[arg(long)]
+    rk: bool,
+    /// Require user verification.
+    #[arg(long)]
+    uv: bool,
+    /// The device PIN (a pinUvAuthToken is obtained with it).
+    #[arg(long, env = "CTAPKIT_PIN", hide_env_values = true)]
+    pin: Option<String>,
+}
+
+/// `ctapkit get-assertion` arguments.
+#[derive(Debug, Args)]
+pub struct GetAssertionArgs {
+    #[command(flatten)]
+    device: DeviceArgs,
+    /// The relying party ID.
+    #[arg(long)]
+    rp_id: String,
+    /// The page origin (default https://RP_ID).
+    #[arg(long)]
+    origin: Option<String>,
+    /// The challenge, base64url (default: 32 random bytes).
+    #[arg(long)]
+    challenge: Option<String>,
+    /// An allowed credential ID, base64url (repeatable; none: discoverable credentials).
+    #[arg(long = "allow")]
+    allow: Vec<String>,
+    /// Require user verification.
+    #[arg(long)]
+    uv: bool,
+    /// The device PIN.
+    #[arg(long, env = "CTAPKIT_PIN", hide_env_values = true)]
+    pin: Option<String>,
+}
+
+/// `ctapkit pin` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PinCommand {
+    /// Set the first PIN.
+    Set {
+        #[command(flatten)]
+        device: DeviceArgs,
+        /// The new PIN.
+        #[arg(long, env = "CTAPKIT_NEW_PIN", hide_env_values = true)]
+        new_pin: String,
+    },
+    /// Change the PIN.
+    Change {
+        #[command(flatten)]
+        device: DeviceArgs,
+        /// The current PIN.
+        #[arg(long, env = "CTAPKIT_PIN", hide_env_values = true)]
+        pin: String,
+        /// The new PIN.
+        #[arg(long, env = "CTAPKIT_NEW_PIN", hide_env_values = true)]
+        new_pin: String,
+    },
+    /// Show how many PIN attempts are left.
+    Retries {
+        #[command(flatten)]
+        device: DeviceArgs,
+    },
+}
+
+/// `ctapkit reset` arguments.
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    #[command(flatten)]
+    device: DeviceArgs,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    yes: bool,
+}
+
+/// `ctapkit devices`.
+pub fn devices(json: bool) -> Result<Outcome> {
+    let list = hid::enumerate()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(Outcome::Pass);
+    }
+    if list.is_empty() {
+        println!("no FIDO HID devices found (usage page 0xF1D0).");
+        println!("plug in a security key, or use the emulator: --device emulator[:PROFILE]");
+        return Ok(Outcome::Pass);
+    }
+    for d in &list {
+        let versions = match hid::open(&d.path).map(Ctap2::new) {
+            Ok(mut c) => c
+                .get_info()
+                .map(|i| i.versions.join(" "))
+                .unwrap_or_else(|_| "CTAP1/U2F".into()),
+            Err(e) => format!("(cannot open: {e})"),
+        };
+        println!(
+            "{}  {:04x}:{:04x}  {} {}  [{}]",
+            d.path, d.vendor_id, d.product_id, d.manufacturer, d.product, versions
+        );
+    }
+    Ok(Outcome::Pass)
+}
+
+/// `ctapkit info`.
+pub fn info(args: InfoArgs) -> Result<Outcome> {
+    let mut ctap = device::client(&args.device.device)?.strict(args.strict);
+    let info = ctap.get_info()?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&info_json(&info))?);
+    } else {
+        println!("device       {}", ctap.device_mut().describe());
+        print_info(&info);
+    }
+    for finding in ctap.findings() {
+        eprintln!("warning: {finding}");
+    }
+    Ok(Outcome::Pass)
+}
+
+fn info_json(info: &GetInfoResponse) -> serde_json::Value {
+    serde_json::json!({
+        "versions": info.versions,
+        "extensions": info.extensions,
+        "aaguid": info.aaguid.to_string(),
+        "options": info.options.as_ref().map(|o| o.iter().map(|(k, v)| (k.clone(), serde_json::Value::Bool(*v))).collect::<serde_json::Map<_, _>>()),
+        "maxMsgSize": info.max_msg_size,
+        "pinUvAuthProtocols": info.pin_uv_auth_protocols,
+        "maxCredentialCountInList": info.max_credential_count_in_list,
+        "maxCredentialIdLength": info.max_credential_id_length,
+        "transports": info.transports,
+        "algorithms": info.algorithms.as_ref().map(|a| a.iter().map(|p| p.alg.name()).collect::<Vec<_>>()),
+        "minPINLength": info.min_pin_length,
+        "firmwareVersion": info.firmware_version,
+        "maxCredBlobLength": info.max_cred_blob_length,
+        "remainingDiscoverableCredentials": info.remaining_discoverable_credentials,
+    })
+}
+
+fn print_info(info: &GetInfoResponse) {
+    println!("versions     {}", info.versions.join(", "));
+    if let Some(e) = &info.extensions {
+        println!("extensions   {}", e.join(", "));
+    }
+    println!("AAGUID       {}", info.aaguid);
+    if let Some(opts) = &info.options {
+        let text: Vec<String> = opts.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        println!("options      {}", text.join(" "));
+    }
+    if let Some(p) = &info.pin_uv_auth_protocols {
+        println!("PIN/UV auth  protocols {p:?}");
+    }
+    if let Some(a) = &info.algorithms {
+        let names: Vec<String> = a.iter().map(|p| p.alg.name()).collect();
+        println!("algorithms   {}", names.join(", "));
+    }
+    if let Some(t) = &info.transports {
+        println!("transports   {}", t.join(", "));
+    }
+    if let Some(n) = info.remaining_discoverable_credentials {
+        println!("free slots   {n} discoverable credentials");
+    }
+    if let Some(m) = info.max_msg_size {
+        println!("max message  {m} bytes");
+    }
+}
+
+/// `ctapkit wink`.
+pub fn wink(args: DeviceArgs) -> Result<Outcome> {
+    let mut device = device::open(&args.device)?;
+    device.wink()?;
+    println!("winked {}", device.describe());
+    Ok(Outcome::Pass)
+}
+
+fn parse_alg(name: &str) -> Result<CoseAlgorithm> {
+    Ok(match name.to_ascii_lowercase().as_str() {
+        "es256" => CoseAlgorithm::Es256,
+        "es384" => CoseAlgorithm::Es384,
+        "es512" => CoseAlgorithm::Es512,
+        "eddsa" => CoseAlgorithm::EdDsa,
+        "rs256" => CoseAlgorithm::Rs256,
+        "ps256" => CoseAlgorithm::Ps256,
+        other => {
+            bail!("unknown algorithm {other:?}: use es256, es384, es512, eddsa, rs256 or ps256")
+        }
+    })
+}
+
+fn b64_or_random(value: &Option<String>, what: &str) -> Result<Vec<u8>> {
+    match value {
+        Some(text) => Base64Url::decode(text)
+            .map(|b| b.0)
+            .with_context(|| format!("{what} {text:?} is not base64url")),
+        None => {
+            let mut bytes = vec![0u8; 32];
+            aws_lc_rs::rand::fill(&mut bytes).map_err(|_| anyhow::anyhow!("no randomness"))?;
+            Ok(bytes)
+        }
+    }
+}
+
+fn token(
+    ctap: &mut Ctap2<Box<dyn CtapDevice>>,
+    pin: &Option<String>,
+    permissions: u64,
+    rp_id: &str,
+) -> Result<Option<PinUvAuthToken>> {
+    let Some(pin) = pin else { return Ok(None) };
+    let info = ctap.get_info()?;
+    let protocol = Ctap2::<Box<dyn CtapDevice>>::preferred_pin_protocol(&info);
+    let ctap21 = info.versions.iter().any(|v| v == "FIDO_2_1");
+    Ok(Some(ctap.pin_token(
+        protocol,
+        pin,
+        permissions,
+        Some(rp_id),
+        ctap21,
+    )?))
+}
+
+/// `ctapkit make-credential`.
+pub fn make_credential(args: MakeCredentialArgs) -> Result<Outcome> {
+    let mut ctap = device::client(&args.device.device)?;
+    let origin = args
+        .origin
+        .clone()
+        .unwrap_or_else(|| format!("https://{}", args.rp_id));
+    let options = CreateOptions {
+        rp_id: args.rp_id.clone(),
+        rp_name: args.rp_id.clone(),
+        user_id: b64_or_random(&args.user_id, "--user-id")?,
+        user_name: args.user_name.clone(),
+        user_display_name: args.user_name.clone(),
+        challenge: b64_or_random(&args.challenge, "--challenge")?,
+        algorithms: args
+            .algs
+            .iter()
+            .map(|a| parse_alg(a))
+            .collect::<Result<_>>()?,
+        resident_key: args.rk,
+        user_verification_required: args.uv,
+        exclude: vec![],
+    };
+    let token = token(
+        &mut ctap,
+        &args.pin,
+        permission::MAKE_CREDENTIAL,
+        &args.rp_id,
+    )?;
+    let response = platform::create(&mut ctap, &origin, &options, token.as_ref())?;
+    println!("{}", serde_json::to_string_pretty(&response)?);
+    eprintln!(
+        "verify with: ctapkit verify registration --rp-id {} --origin {origin} --challenge {} FILE",
+        args.rp_id,
+        Base64Url(options.challenge).encode()
+    );
+    Ok(Outcome::Pass)
+}
+
+/// `ctapkit get-assertion`.
+pub fn get_assertion(args: GetAssertionArgs) -> Result<Outcome> {
+    let mut ctap = device::client(&args.device.device)?;
+    let origin = args
+        .origin
+        .clone()
+        .unwrap_or_else(|| format!("https://{}", args.rp_id));
+    let allow = args
+        .allow
+        .iter()
+        .map(|a| {
+            Base64Url::decode(a)
+                .map(|b| b.0)
+                .with_context(|| format!("--allow {a:?} is not base64url"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let options = GetOptions {
+        rp_id: args.rp_id.clone(),
+        challenge: b64_or_random(&args.challenge, "--challenge")?,
+        allow,
+        user_verification_required: args.uv,
+    };
+    let token = token(&mut ctap, &args.pin, permission::GET_ASSERTION, &args.rp_id)?;
+    let response = platform::get(&mut ctap, &origin, &options, token.as_ref())?;
+    println!("{}", serde_json::to_string_pretty(&response)?);
+    Ok(Outcome::Pass)
+}
+
+/// `ctapkit pin ...`.
+pub fn pin(cmd: PinCommand) -> Result<Outcome> {
+    let spec = match &cmd {
+        PinCommand::Set { device, .. }
+        | PinCommand::Change { device, .. }
+        | PinCommand::Retries { device } => device.device.clone(),
+    };
+    let mut ctap = device::client(&spec)?;
+    let info = ctap.get_info()?;
+    if info.option("clientPin").is_none() {
+        bail!("this authenticator has no client PIN (getInfo lists no clientPin option)");
+    }
+    let protocol = Ctap2::<Box<dyn CtapDevice>>::preferred_pin_protocol(&info);
+    match cmd {
+        PinCommand::Set { new_pin, .. } => {
+            ctap.set_pin(protocol, &new_pin)?;
+            println!("PIN set");
+        }
+        PinCommand::Change { pin, new_pin, .. } => {
+            ctap.change_pin(protocol, &pin, &new_pin)?;
+            println!("PIN changed");
+        }
+        PinCommand::Retries { .. } => {
+            println!("{} PIN attempts left", ctap.pin_retries(protocol)?);
+        }
+    }
+    Ok(Outcome::Pass)
+}
+
+/// `ctapkit reset`.
+pub fn reset(args: ResetArgs) -> Result<Outcome> {
+    if !args.yes {
+        eprint!("reset deletes every credential and the PIN on the device. type \"reset\" to continue: ");
+        std::io::stderr().flush()?;
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        if line.trim() != "reset" {
+            bail!("not confirmed; nothing was changed (use --yes in scripts)");
+        }
+    }
+    let mut ctap = device::client(&args.device.device)?;
+    ctap.reset()?;
+    println!("authenticator reset");
+    Ok(Outcome::Pass)
+}
