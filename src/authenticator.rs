@@ -25,6 +25,7 @@ pub mod user;
 
 mod ctap;
 mod pin;
+mod u2f;
 
 #[cfg(test)]
 mod tests;
@@ -280,8 +281,8 @@ impl hid_server::Handler for Authenticator {
         self.handle(request, presence)
     }
 
-    fn msg(&mut self, _apdu: &[u8], _presence: &mut dyn Presence) -> Option<Vec<u8>> {
-        None
+    fn msg(&mut self, apdu: &[u8], presence: &mut dyn Presence) -> Option<Vec<u8>> {
+        self.profile.ctap1.then(|| self.u2f(apdu, presence))
     }
 
     fn capabilities(&self) -> u8 {

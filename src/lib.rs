@@ -4,6 +4,7 @@
 pub mod authenticator;
 pub mod cbor;
 pub mod cose;
+pub mod ctap1;
 pub mod ctap2;
 pub mod ctaphid;
 pub mod platform;

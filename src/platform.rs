@@ -72,6 +72,23 @@ pub enum PlatformError {
     /// The answer could not be turned into JSON.
     #[error("cannot build the credential JSON: {0}")]
     Encoding(String),
+    /// A CTAP1/U2F-only authenticator failed.
+    #[error(transparent)]
+    U2f(#[from] crate::ctap1::Ctap1Error),
+    /// The relying party requires user verification, which a U2F-only key cannot do.
+    #[error("this is a CTAP1/U2F-only key: it cannot verify the user (no PIN, no biometrics)")]
+    UvUnavailable,
+}
+
+/// How long a U2F key may wait for a touch.
+const U2F_TOUCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn is_u2f_only<D: CtapDevice>(ctap: &mut Ctap2<D>) -> bool {
+    ctap.device_mut().capabilities() & crate::ctaphid::capability::CBOR == 0
+}
+
+fn touch_prompt() {
+    eprintln!("touch your key…");
 }
 
 /// Builds clientDataJSON as a browser does (§5.8.1.1: type, challenge, origin, crossOrigin).
@@ -115,6 +132,37 @@ pub fn create<D: CtapDevice>(
     check_rp_id(&options.rp_id, origin)?;
     let client_data = client_data_json("webauthn.create", &options.challenge, origin);
     let hash = sha256(&client_data).to_vec();
+    if is_u2f_only(ctap) {
+        // What browsers do for U2F keys: U2F_REGISTER, then a fido-u2f attestation object.
+        if options.user_verification_required {
+            return Err(PlatformError::UvUnavailable);
+        }
+        let app = sha256(options.rp_id.as_bytes());
+        let answer = crate::ctap1::register(
+            ctap.device_mut(),
+            sha256(&client_data),
+            app,
+            U2F_TOUCH_TIMEOUT,
+            &mut touch_prompt,
+        )?;
+        let (attestation_object, auth_data) = answer.attestation_object(app)?;
+        let id = answer.key_handle.clone();
+        return Ok(RegistrationResponseJson {
+            id: Base64Url(id.clone()).encode(),
+            raw_id: Base64Url(id),
+            response: AttestationResponseJson {
+                client_data_json: Base64Url(client_data),
+                attestation_object: Base64Url(attestation_object),
+                authenticator_data: Some(Base64Url(auth_data)),
+                transports: vec!["usb".into()],
+                public_key: None,
+                public_key_algorithm: None,
+            },
+            authenticator_attachment: Some("cross-platform".into()),
+            client_extension_results: serde_json::Map::new(),
+            type_: "public-key".to_string(),
+        });
+    }
     let request = MakeCredentialRequest {
         client_data_hash: hash.clone(),
         rp: PublicKeyCredentialRpEntity {
@@ -197,6 +245,43 @@ pub fn get<D: CtapDevice>(
     check_rp_id(&options.rp_id, origin)?;
     let client_data = client_data_json("webauthn.get", &options.challenge, origin);
     let hash = sha256(&client_data).to_vec();
+    if is_u2f_only(ctap) {
+        if options.user_verification_required {
+            return Err(PlatformError::UvUnavailable);
+        }
+        let app = sha256(options.rp_id.as_bytes());
+        let mut last = None;
+        for id in &options.allow {
+            match crate::ctap1::authenticate(
+                ctap.device_mut(),
+                sha256(&client_data),
+                app,
+                id,
+                U2F_TOUCH_TIMEOUT,
+                &mut touch_prompt,
+            ) {
+                Ok(answer) => {
+                    return Ok(AuthenticationResponseJson {
+                        id: Base64Url(id.clone()).encode(),
+                        raw_id: Base64Url(id.clone()),
+                        response: AssertionResponseJson {
+                            client_data_json: Base64Url(client_data),
+                            authenticator_data: Base64Url(answer.auth_data(app)),
+                            signature: Base64Url(answer.signature),
+                            user_handle: None,
+                        },
+                        authenticator_attachment: Some("cross-platform".into()),
+                        client_extension_results: serde_json::Map::new(),
+                        type_: "public-key".to_string(),
+                    })
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        return Err(last.map(PlatformError::U2f).unwrap_or(PlatformError::U2f(
+            crate::ctap1::Ctap1Error::Status(crate::ctap1::StatusWord::WRONG_DATA),
+        )));
+    }
     let request = GetAssertionRequest {
         rp_id: options.rp_id.clone(),
         client_data_hash: hash.clone(),

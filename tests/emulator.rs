@@ -576,3 +576,165 @@ fn reset_forgets_everything() {
     assert_eq!(ctap.get_info().unwrap().option("clientPin"), Some(false));
     ctap.selection().unwrap();
 }
+
+#[test]
+fn u2f_only_key_registers_with_fido_u2f_attestation_and_signs_in() {
+    let auth = Authenticator::with_profile_name("u2f").unwrap();
+    let ca = auth.attestation_ca_pem().unwrap();
+    let mut ctap = connect(auth);
+    assert!(
+        matches!(ctap.get_info().unwrap_err(), ClientError::Transport(_)),
+        "no CTAP2 on a U2F key"
+    );
+    assert_eq!(
+        ctapkit::ctap1::version(ctap.device_mut()).unwrap(),
+        "U2F_V2"
+    );
+    let options = CreateOptions {
+        resident_key: false,
+        user_verification_required: false,
+        ..create_options(false)
+    };
+    let reg = platform::create(&mut ctap, ORIGIN, &options, None).unwrap();
+    let mut policy = policy(UserVerification::Discouraged);
+    let mut store = TrustStore::new();
+    store.add_pem(&ca).unwrap();
+    policy.trust_store = store;
+    let result = verify_registration(&policy, &options.challenge, &reg).unwrap();
+    assert_eq!(result.attestation_format.as_str(), "fido-u2f");
+    assert_eq!(result.attestation_trusted, Some(true));
+    let get = GetOptions {
+        rp_id: RP_ID.into(),
+        challenge: vec![8; 32],
+        allow: vec![vec![0; 64], result.credential.id.0.clone()],
+        user_verification_required: false,
+    };
+    let assertion = platform::get(&mut ctap, ORIGIN, &get, None).unwrap();
+    let expected = AssertionExpectations {
+        challenge: &get.challenge,
+        allow_credentials: &get.allow,
+        user_handle: None,
+    };
+    let r = verify_authentication(&policy, &expected, &result.credential, &assertion).unwrap();
+    assert_eq!(r.sign_count, 1);
+    // UV cannot be had from a U2F key.
+    let err = platform::create(&mut ctap, ORIGIN, &create_options(true), None).unwrap_err();
+    assert!(matches!(err, platform::PlatformError::UvUnavailable));
+}
+
+#[test]
+fn ctaphid_error_paths_of_the_device_side() {
+    use ctapkit::ctaphid::{Command, HidError, Message, Packet, BROADCAST_CID};
+    use ctapkit::transport::ReportIo as _;
+    let auth = Authenticator::with_profile_name("security-key").unwrap();
+    let (mut host, mut device) = loopback::pair("raw");
+    std::thread::spawn(move || {
+        let mut server =
+            ctapkit::authenticator::hid_server::HidServer::new(auth, Default::default());
+        let _ = server.run(&mut device);
+    });
+    let mut exchange = |msg: Message| -> Message {
+        for r in msg.to_packets(64).unwrap() {
+            host.write_report(&r).unwrap();
+        }
+        let mut asm = ctapkit::ctaphid::Assembler::new(64);
+        loop {
+            let r = host
+                .read_report(Duration::from_secs(2))
+                .unwrap()
+                .expect("answer");
+            if let Some(m) = asm.push(&Packet::parse(&r).unwrap()).unwrap() {
+                return m;
+            }
+        }
+    };
+    let error_of = |m: &Message| {
+        assert_eq!(m.cmd, Command::Error, "{m:?}");
+        HidError::from_u8(m.payload[0])
+    };
+    // A command on an unallocated channel.
+    assert_eq!(
+        error_of(&exchange(Message::new(
+            0x1234_5678,
+            Command::Ping,
+            b"x".to_vec()
+        ))),
+        HidError::InvalidChannel
+    );
+    // Channel 0 is reserved.
+    assert_eq!(
+        error_of(&exchange(Message::new(0, Command::Init, vec![0; 8]))),
+        HidError::InvalidChannel
+    );
+    // INIT with a wrong nonce length.
+    assert_eq!(
+        error_of(&exchange(Message::new(
+            BROADCAST_CID,
+            Command::Init,
+            vec![0; 7]
+        ))),
+        HidError::InvalidLen
+    );
+    // Allocate a channel.
+    let init = exchange(Message::new(
+        BROADCAST_CID,
+        Command::Init,
+        vec![1, 2, 3, 4, 5, 6, 7, 8],
+    ));
+    let cid = ctapkit::ctaphid::InitResponse::from_bytes(&init.payload)
+        .unwrap()
+        .cid;
+    // PING echoes, WINK answers, unknown command is INVALID_CMD, empty CBOR is INVALID_LEN.
+    assert_eq!(
+        exchange(Message::new(cid, Command::Ping, vec![7; 200])).payload,
+        vec![7; 200]
+    );
+    assert_eq!(
+        exchange(Message::new(cid, Command::Wink, vec![])).cmd,
+        Command::Wink
+    );
+    assert_eq!(
+        error_of(&exchange(Message::new(cid, Command::Vendor(0x51), vec![]))),
+        HidError::InvalidCmd
+    );
+    assert_eq!(
+        error_of(&exchange(Message::new(cid, Command::Cbor, vec![]))),
+        HidError::InvalidLen
+    );
+    assert_eq!(
+        error_of(&exchange(Message::new(cid, Command::Lock, vec![11]))),
+        HidError::InvalidPar
+    );
+    // Broadcast channel for anything but INIT.
+    assert_eq!(
+        error_of(&exchange(Message::new(
+            BROADCAST_CID,
+            Command::Ping,
+            vec![1]
+        ))),
+        HidError::InvalidChannel
+    );
+    // Out-of-sequence continuation.
+    let packets = Message::new(cid, Command::Ping, vec![9; 150])
+        .to_packets(64)
+        .unwrap();
+    host.write_report(&packets[0]).unwrap();
+    host.write_report(&packets[2]).unwrap();
+    let r = host.read_report(Duration::from_secs(2)).unwrap().unwrap();
+    let mut asm = ctapkit::ctaphid::Assembler::new(64);
+    let m = asm.push(&Packet::parse(&r).unwrap()).unwrap().unwrap();
+    assert_eq!(error_of(&m), HidError::InvalidSeq);
+    // Busy: another channel's packet while a message is half sent.
+    host.write_report(&packets[0]).unwrap();
+    let other = Message::new(0x0bad_cafe, Command::Ping, vec![1])
+        .to_packets(64)
+        .unwrap();
+    host.write_report(&other[0]).unwrap();
+    let r = host.read_report(Duration::from_secs(2)).unwrap().unwrap();
+    let m = asm.push(&Packet::parse(&r).unwrap()).unwrap().unwrap();
+    assert_eq!((m.cid, error_of(&m)), (0x0bad_cafe, HidError::ChannelBusy));
+    // The half-sent message times out.
+    let r = host.read_report(Duration::from_secs(3)).unwrap().unwrap();
+    let m = asm.push(&Packet::parse(&r).unwrap()).unwrap().unwrap();
+    assert_eq!((m.cid, error_of(&m)), (cid, HidError::MsgTimeout));
+}

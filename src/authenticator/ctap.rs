@@ -355,6 +355,7 @@ impl Authenticator {
             cred_blob,
             large_blob_key: large_blob_key.clone().map(Base64Url),
             created,
+            u2f_app: None,
         });
         // Step 17: authenticator data.
         let mut aaguid = self.profile.aaguid;

@@ -50,6 +50,10 @@ pub struct StoredCredential {
     pub large_blob_key: Option<Base64Url>,
     /// Creation order.
     pub created: u64,
+    /// For credentials registered over CTAP1/U2F: the application parameter (SHA-256 of
+    /// the AppID or RP ID) they are bound to.
+    #[serde(default)]
+    pub u2f_app: Option<Base64Url>,
 }
 
 /// The PIN as the authenticator keeps it: LEFT(SHA-256(PIN), 16) and its length.

@@ -173,7 +173,7 @@ pub struct CredentialManagementRequest {
 }
 
 impl CredentialManagementRequest {
-    /// A request for `sub_command` with no parameters or authentication.
+    /// A request for `sub_command` with no parameters or authentication (§6.8).
     pub fn new(sub_command: CredentialManagementSubCommand) -> Self {
         CredentialManagementRequest {
             sub_command,

@@ -74,7 +74,7 @@ impl CredProtect {
         }
     }
 
-    /// Decodes a level; a value outside 1..=3 is CTAP2_ERR_CBOR_UNEXPECTED_TYPE (as OpenSK).
+    /// Decodes a level (§12.1); a value outside 1..=3 is CTAP2_ERR_CBOR_UNEXPECTED_TYPE.
     pub fn from_cbor(value: &Value) -> Result<Self, StatusCode> {
         Self::from_u64(decode::uint(value)?).ok_or(StatusCode::CBOR_UNEXPECTED_TYPE)
     }
@@ -243,12 +243,12 @@ impl ExtensionInputs {
         Ok(out)
     }
 
-    /// The raw input of an extension this module does not model, by name.
+    /// The raw input of an extension this module does not model, by name (§12).
     pub fn unknown(&self, name: &str) -> Option<&Value> {
         self.unknown.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 
-    /// True when no extension is present.
+    /// True when no extension is present (§12).
     pub fn is_empty(&self) -> bool {
         *self == ExtensionInputs::default()
     }
@@ -297,7 +297,7 @@ impl ExtensionOutputs {
         Value::Map(m)
     }
 
-    /// Decodes the outputs map, on the same terms as [`ExtensionInputs::from_cbor`].
+    /// Decodes the outputs map (§12), on the same terms as [`ExtensionInputs::from_cbor`].
     pub fn from_cbor(value: &Value) -> Result<Self, StatusCode> {
         let m = decode::map_ref(value)?;
         let mut out = ExtensionOutputs::default();
@@ -326,12 +326,12 @@ impl ExtensionOutputs {
         Ok(out)
     }
 
-    /// The raw output of an extension this module does not model, by name.
+    /// The raw output of an extension this module does not model, by name (§12).
     pub fn unknown(&self, name: &str) -> Option<&Value> {
         self.unknown.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 
-    /// True when no extension is present.
+    /// True when no extension is present (§12).
     pub fn is_empty(&self) -> bool {
         *self == ExtensionOutputs::default()
     }

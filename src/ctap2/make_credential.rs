@@ -107,7 +107,7 @@ pub(in crate::ctap2) mod decode {
     }
 }
 
-/// Encodes `Some(list)` as a CBOR array.
+/// Encodes a list as a CBOR array, item by item.
 fn array_of<T>(items: &[T], f: impl Fn(&T) -> Value) -> Value {
     Value::Array(items.iter().map(f).collect())
 }
@@ -253,7 +253,7 @@ impl PublicKeyCredentialDescriptor {
         fields::array(value)?.iter().map(Self::from_cbor).collect()
     }
 
-    /// Encodes an array of descriptors.
+    /// Encodes an array of descriptors (§6.1 `excludeList`, §6.2 `allowList`).
     pub fn list_to_cbor(list: &[Self]) -> Value {
         array_of(list, Self::to_cbor)
     }
@@ -286,7 +286,8 @@ impl PublicKeyCredentialParameters {
     }
 
     /// Decodes one entry; `Ok(None)` for an entry of an unknown credential type, which the
-    /// caller skips (§6.1 step 3: every element is validated, unknown types are ignored).
+    /// caller skips (§6.1.2, pubKeyCredParams validation: every element is checked, elements
+    /// of unknown type are ignored).
     pub fn from_cbor(value: &Value) -> Result<Option<Self>, StatusCode> {
         let m = decode::map_ref(value)?;
         let type_ = fields::text(
@@ -316,7 +317,7 @@ impl PublicKeyCredentialParameters {
         Ok(out)
     }
 
-    /// Encodes an array of entries.
+    /// Encodes an array of entries (§6.1 `pubKeyCredParams`, §6.4 `algorithms`).
     pub fn list_to_cbor(list: &[Self]) -> Value {
         array_of(list, Self::to_cbor)
     }
