@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod cose;
 mod ctap;
+mod demo;
 mod device;
 mod emulate;
 mod verify;
@@ -21,6 +22,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run every emulated device through the site's registration and sign-in, with a summary.
+    Demo(demo::DemoArgs),
     /// Verify a browser's registration or assertion JSON as a relying party would.
     #[command(subcommand)]
     Verify(verify::VerifyCommand),
@@ -62,6 +65,7 @@ pub enum Outcome {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => demo::run(args),
         Command::Verify(cmd) => verify::run(cmd),
         Command::Cose(cmd) => cose::run(cmd),
         Command::Devices { json } => ctap::devices(json),
