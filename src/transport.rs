@@ -16,6 +16,7 @@ use crate::ctaphid::{
 pub mod hid;
 pub mod loopback;
 pub mod udp;
+pub mod uhid;
 
 #[cfg(test)]
 mod tests;

@@ -80,13 +80,28 @@ pub fn run(args: EmulateArgs) -> Result<Outcome> {
         }
         return Ok(Outcome::Pass);
     }
-    if args.uhid {
-        bail!(
-            "/dev/uhid is not available on this machine (it needs the uhid kernel module and \
-             root or a udev rule for /dev/uhid); use --udp, or see the README section \"Virtual USB key\""
-        );
-    }
     let faults = auth.hid_faults();
+    if args.uhid {
+        let path = std::path::Path::new("/dev/uhid");
+        if !path.exists() {
+            bail!(
+                "/dev/uhid is not available on this machine: load the uhid kernel module \
+                 (`sudo modprobe uhid`) and run as root or with a udev rule for /dev/uhid; \
+                 or use --udp"
+            );
+        }
+        let mut io =
+            ctapkit::transport::uhid::UhidReports::create(path, "ctapkit virtual FIDO key")
+                .with_context(|| {
+                    format!("cannot create a virtual HID device on {}", path.display())
+                })?;
+        eprintln!(
+            "ctapkit emulator: profile {} as a virtual USB FIDO key (1209:000a); Ctrl-C to stop",
+            args.profile
+        );
+        HidServer::new(auth, faults).run(&mut io)?;
+        return Ok(Outcome::Pass);
+    }
     let io = UdpReports::new(args.udp, args.peer)
         .with_context(|| format!("cannot listen on {}", args.udp))?;
     let reboot = Arc::new(AtomicBool::new(false));
