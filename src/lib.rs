@@ -7,6 +7,7 @@ pub mod cose;
 pub mod ctap1;
 pub mod ctap2;
 pub mod ctaphid;
+pub mod enrollment;
 pub mod platform;
 pub mod transport;
 pub mod webauthn;
