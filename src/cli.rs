@@ -10,6 +10,7 @@ mod ctap;
 mod demo;
 mod device;
 mod emulate;
+mod site;
 mod verify;
 
 /// ctapkit: does this authenticator get through the site's exact WebAuthn flow?
@@ -51,6 +52,9 @@ enum Command {
     Reset(ctap::ResetArgs),
     /// Run the software authenticator for other programs (UDP simulator convention).
     Emulate(emulate::EmulateArgs),
+    /// Registration office operations on the enrollment site's database.
+    #[command(subcommand)]
+    Site(site::SiteCommand),
 }
 
 /// The outcome of a command, mapped to the exit code.
@@ -76,6 +80,7 @@ pub fn main() -> ExitCode {
         Command::Pin(cmd) => ctap::pin(cmd),
         Command::Reset(args) => ctap::reset(args),
         Command::Emulate(args) => emulate::run(args),
+        Command::Site(cmd) => site::run(cmd),
     };
     match result {
         Ok(Outcome::Pass) => ExitCode::SUCCESS,

@@ -1,0 +1,257 @@
+//! `ctapkit site ...`: the registration office's operations on the enrollment site's
+//! database (every one recorded in the audit trail).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Subcommand};
+
+use super::Outcome;
+use ctapkit::enrollment::store::{reason_text, NewApplicant, SqliteStore, Store};
+use ctapkit::enrollment::now;
+
+/// Where the database lives.
+#[derive(Debug, Args, Clone)]
+pub struct DbArgs {
+    /// The site's SQLite database file (created if missing).
+    #[arg(long, default_value = "ctapkit-site.db", env = "CTAPKIT_DB")]
+    db: PathBuf,
+}
+
+impl DbArgs {
+    fn open(&self) -> Result<SqliteStore> {
+        SqliteStore::open(&self.db).with_context(|| format!("cannot open the site database {}", self.db.display()))
+    }
+}
+
+/// `site` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Applicants.
+    #[command(subcommand)]
+    Applicant(ApplicantCommand),
+    /// Registration URLs.
+    #[command(subcommand)]
+    Url(UrlCommand),
+    /// Revoke a certificate (HPKI card lost: --card; mobile device lost: --second).
+    Revoke {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The applicant's registry number.
+        #[arg(long)]
+        registry_number: String,
+        /// Revoke the HPKI card certificate (mobile sign-in keeps working).
+        #[arg(long)]
+        card: bool,
+        /// Revoke the second certificate (mobile sign-in is refused).
+        #[arg(long)]
+        second: bool,
+    },
+    /// Registered credentials.
+    #[command(subcommand)]
+    Credential(CredentialCommand),
+    /// Show applicants, their URLs and credentials.
+    Status {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the audit trail.
+    Audit {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `site applicant` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ApplicantCommand {
+    /// Add an applicant; prints the registration URL as the last line.
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Pharmacist registry number (digits).
+        #[arg(long)]
+        registry_number: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// Date of birth, YYYY-MM-DD (the URL password is YYYYMMDD).
+        #[arg(long)]
+        birth_date: String,
+        /// The site's base URL.
+        #[arg(long, default_value = "http://localhost:8080")]
+        base_url: String,
+        /// Days until the URL expires.
+        #[arg(long, default_value_t = 30)]
+        valid_days: u64,
+        /// Print the applicant and URL as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `site url` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UrlCommand {
+    /// Issue a new registration URL; the old ones stop working.
+    Reissue {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The applicant's registry number.
+        #[arg(long)]
+        registry_number: String,
+        /// The site's base URL.
+        #[arg(long, default_value = "http://localhost:8080")]
+        base_url: String,
+        /// Days until the URL expires.
+        #[arg(long, default_value_t = 30)]
+        valid_days: u64,
+    },
+}
+
+/// `site credential` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CredentialCommand {
+    /// Delete an applicant's registered credentials (mobile device lost); they can enrol again.
+    Delete {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The applicant's registry number.
+        #[arg(long)]
+        registry_number: String,
+    },
+}
+
+fn days(n: u64) -> Duration {
+    Duration::from_secs(n * 86_400)
+}
+
+fn url(base: &str, token: &str) -> String {
+    format!("{}/r/{token}", base.trim_end_matches('/'))
+}
+
+/// Runs a `site` subcommand.
+pub fn run(cmd: SiteCommand) -> Result<Outcome> {
+    match cmd {
+        SiteCommand::Applicant(ApplicantCommand::Add {
+            db,
+            registry_number,
+            name,
+            birth_date,
+            base_url,
+            valid_days,
+            json,
+        }) => {
+            let store = db.open()?;
+            let new = NewApplicant {
+                registry_number,
+                name,
+                birth_date,
+            };
+            let (applicant, token) = store.add_applicant(&new, days(valid_days), now())?;
+            let link = url(&base_url, &token);
+            if json {
+                let out = serde_json::json!({ "applicant": applicant, "url": link, "username": applicant.username() });
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                println!("applicant {} ({}) added; username {}", applicant.registry_number, applicant.name, applicant.username());
+                println!("password: the date of birth as YYYYMMDD; URL valid for {valid_days} days");
+                println!("{link}");
+            }
+        }
+        SiteCommand::Url(UrlCommand::Reissue {
+            db,
+            registry_number,
+            base_url,
+            valid_days,
+        }) => {
+            let store = db.open()?;
+            let token = store.reissue_url(&registry_number, days(valid_days), now())?;
+            println!("new registration URL for {registry_number}; earlier URLs no longer work");
+            println!("{}", url(&base_url, &token));
+        }
+        SiteCommand::Revoke {
+            db,
+            registry_number,
+            card,
+            second,
+        } => {
+            db.open()?.revoke(&registry_number, card, second, now())?;
+            println!(
+                "revoked for {registry_number}:{}{}",
+                if card { " card certificate" } else { "" },
+                if second { " second certificate" } else { "" }
+            );
+        }
+        SiteCommand::Credential(CredentialCommand::Delete { db, registry_number }) => {
+            let n = db.open()?.delete_credentials(&registry_number, now())?;
+            println!("deleted {n} credential(s) of {registry_number}; the applicant can enrol a new device");
+        }
+        SiteCommand::Status { db, json } => {
+            let store = db.open()?;
+            let mut rows = Vec::new();
+            for a in store.applicants()? {
+                let urls = store.urls(a.id)?;
+                let creds = store.credentials(a.id)?;
+                rows.push(serde_json::json!({
+                    "applicant": a,
+                    "urls": urls.iter().map(|u| serde_json::json!({
+                        "id": u.id, "state": reason_text(u.invalid), "failedAttempts": u.failed_attempts, "expiresAt": u.expires_at,
+                    })).collect::<Vec<_>>(),
+                    "credentials": creds.iter().map(|c| serde_json::json!({
+                        "label": c.label, "aaguid": c.aaguid, "alg": c.alg, "signCount": c.sign_count,
+                        "createdAt": c.created_at, "lastUsedAt": c.last_used_at,
+                    })).collect::<Vec<_>>(),
+                }));
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else if rows.is_empty() {
+                println!("no applicants yet: add one with `ctapkit site applicant add`");
+            } else {
+                for r in &rows {
+                    let a = &r["applicant"];
+                    println!(
+                        "{} {}  card {}  second {}",
+                        a["registryNumber"].as_str().unwrap_or(""),
+                        a["name"].as_str().unwrap_or(""),
+                        a["cardCertificate"].as_str().unwrap_or(""),
+                        a["secondCertificate"].as_str().unwrap_or("")
+                    );
+                    for u in r["urls"].as_array().into_iter().flatten() {
+                        println!("  URL #{}: {} ({} wrong passwords)", u["id"], u["state"].as_str().unwrap_or(""), u["failedAttempts"]);
+                    }
+                    for c in r["credentials"].as_array().into_iter().flatten() {
+                        println!("  credential \"{}\" AAGUID {} sign count {}", c["label"].as_str().unwrap_or(""), c["aaguid"].as_str().unwrap_or(""), c["signCount"]);
+                    }
+                }
+            }
+        }
+        SiteCommand::Audit { db, json } => {
+            let trail = db.open()?.audit_trail()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&trail)?);
+            } else {
+                for e in trail {
+                    println!(
+                        "{:>5} {} {:<9} {:<28} {} {}",
+                        e.id,
+                        e.at,
+                        e.actor,
+                        e.action,
+                        e.applicant_id.map(|i| format!("applicant {i}")).unwrap_or_default(),
+                        e.detail
+                    );
+                }
+            }
+        }
+    }
+    Ok(Outcome::Pass)
+}
