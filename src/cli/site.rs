@@ -8,8 +8,8 @@ use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 
 use super::Outcome;
-use ctapkit::enrollment::store::{reason_text, NewApplicant, SqliteStore, Store};
 use ctapkit::enrollment::now;
+use ctapkit::enrollment::store::{reason_text, NewApplicant, SqliteStore, Store};
 
 /// Where the database lives.
 #[derive(Debug, Args, Clone)]
@@ -21,7 +21,8 @@ pub struct DbArgs {
 
 impl DbArgs {
     fn open(&self) -> Result<SqliteStore> {
-        SqliteStore::open(&self.db).with_context(|| format!("cannot open the site database {}", self.db.display()))
+        SqliteStore::open(&self.db)
+            .with_context(|| format!("cannot open the site database {}", self.db.display()))
     }
 }
 
@@ -161,8 +162,15 @@ pub fn run(cmd: SiteCommand) -> Result<Outcome> {
                 let out = serde_json::json!({ "applicant": applicant, "url": link, "username": applicant.username() });
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
-                println!("applicant {} ({}) added; username {}", applicant.registry_number, applicant.name, applicant.username());
-                println!("password: the date of birth as YYYYMMDD; URL valid for {valid_days} days");
+                println!(
+                    "applicant {} ({}) added; username {}",
+                    applicant.registry_number,
+                    applicant.name,
+                    applicant.username()
+                );
+                println!(
+                    "password: the date of birth as YYYYMMDD; URL valid for {valid_days} days"
+                );
                 println!("{link}");
             }
         }
@@ -190,7 +198,10 @@ pub fn run(cmd: SiteCommand) -> Result<Outcome> {
                 if second { " second certificate" } else { "" }
             );
         }
-        SiteCommand::Credential(CredentialCommand::Delete { db, registry_number }) => {
+        SiteCommand::Credential(CredentialCommand::Delete {
+            db,
+            registry_number,
+        }) => {
             let n = db.open()?.delete_credentials(&registry_number, now())?;
             println!("deleted {n} credential(s) of {registry_number}; the applicant can enrol a new device");
         }
@@ -226,10 +237,20 @@ pub fn run(cmd: SiteCommand) -> Result<Outcome> {
                         a["secondCertificate"].as_str().unwrap_or("")
                     );
                     for u in r["urls"].as_array().into_iter().flatten() {
-                        println!("  URL #{}: {} ({} wrong passwords)", u["id"], u["state"].as_str().unwrap_or(""), u["failedAttempts"]);
+                        println!(
+                            "  URL #{}: {} ({} wrong passwords)",
+                            u["id"],
+                            u["state"].as_str().unwrap_or(""),
+                            u["failedAttempts"]
+                        );
                     }
                     for c in r["credentials"].as_array().into_iter().flatten() {
-                        println!("  credential \"{}\" AAGUID {} sign count {}", c["label"].as_str().unwrap_or(""), c["aaguid"].as_str().unwrap_or(""), c["signCount"]);
+                        println!(
+                            "  credential \"{}\" AAGUID {} sign count {}",
+                            c["label"].as_str().unwrap_or(""),
+                            c["aaguid"].as_str().unwrap_or(""),
+                            c["signCount"]
+                        );
                     }
                 }
             }
@@ -246,7 +267,9 @@ pub fn run(cmd: SiteCommand) -> Result<Outcome> {
                         e.at,
                         e.actor,
                         e.action,
-                        e.applicant_id.map(|i| format!("applicant {i}")).unwrap_or_default(),
+                        e.applicant_id
+                            .map(|i| format!("applicant {i}"))
+                            .unwrap_or_default(),
                         e.detail
                     );
                 }
