@@ -23,6 +23,7 @@ pub mod profile;
 pub mod state;
 pub mod user;
 
+mod cred_mgmt;
 mod ctap;
 mod pin;
 mod u2f;
@@ -82,6 +83,7 @@ struct Volatile {
     token: Option<PinToken>,
     pending: Option<PendingAssertions>,
     consecutive_pin_failures: u8,
+    cred_mgmt: Option<cred_mgmt::Enumeration>,
 }
 
 /// The software authenticator.
@@ -214,6 +216,7 @@ impl Authenticator {
         let result = if !self.profile.ctap2 {
             Err(StatusCode::INVALID_COMMAND)
         } else {
+            self.end_enumeration_unless_credential_management(cmd);
             match cmd {
                 command::GET_INFO => Ok(Some(self.get_info())),
                 command::MAKE_CREDENTIAL => self.make_credential(body, presence).map(Some),
@@ -222,6 +225,9 @@ impl Authenticator {
                 command::CLIENT_PIN => self.client_pin(body, presence),
                 command::RESET => self.reset(presence).map(|_| None),
                 command::SELECTION => self.user.presence(presence).map(|_| None),
+                command::CREDENTIAL_MANAGEMENT | command::CREDENTIAL_MANAGEMENT_PRE => {
+                    self.credential_management(body)
+                }
                 _ => Err(StatusCode::INVALID_COMMAND),
             }
         };

@@ -48,6 +48,9 @@ enum Command {
     /// Manage the device PIN.
     #[command(subcommand)]
     Pin(ctap::PinCommand),
+    /// List or delete the discoverable credentials on a device (credential management).
+    #[command(subcommand)]
+    Creds(ctap::CredsCommand),
     /// Delete every credential and the PIN (authenticatorReset).
     Reset(ctap::ResetArgs),
     /// Run the software authenticator for other programs (UDP simulator convention).
@@ -78,6 +81,7 @@ pub fn main() -> ExitCode {
         Command::MakeCredential(args) => ctap::make_credential(args),
         Command::GetAssertion(args) => ctap::get_assertion(args),
         Command::Pin(cmd) => ctap::pin(cmd),
+        Command::Creds(cmd) => ctap::creds(cmd),
         Command::Reset(args) => ctap::reset(args),
         Command::Emulate(args) => emulate::run(args),
         Command::Site(cmd) => site::run(cmd),

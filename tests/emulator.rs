@@ -738,3 +738,500 @@ fn ctaphid_error_paths_of_the_device_side() {
     let m = asm.push(&Packet::parse(&r).unwrap()).unwrap().unwrap();
     assert_eq!((m.cid, error_of(&m)), (cid, HidError::MsgTimeout));
 }
+
+mod credential_management {
+    //! authenticatorCredentialManagement (CTAP 2.1 §6.8) through the loopback: the client
+    //! methods against the emulator's security-key profile.
+
+    use super::*;
+    use ctapkit::ctap2::client::PinUvAuthToken;
+    use ctapkit::ctap2::{
+        CredProtect, CredentialManagementParams, CredentialManagementRequest,
+        CredentialManagementResponse, CredentialManagementSubCommand as Sub,
+        PublicKeyCredentialDescriptor, PublicKeyCredentialUserEntity, Request,
+    };
+    use ctapkit::webauthn::sha256;
+
+    const PIN: &str = "1234";
+    const P: PinUvAuthProtocol = PinUvAuthProtocol::Two;
+    const OTHER_RP: &str = "other.example";
+    const OTHER_ORIGIN: &str = "https://other.example";
+
+    type Client = Ctap2<CtapHid<ChannelReports>>;
+
+    /// Registers a discoverable credential for `user` at `rp_id` with a fresh mc token;
+    /// returns the credential ID and its public key as the verifier sees it.
+    fn register(
+        ctap: &mut Client,
+        rp_id: &str,
+        origin: &str,
+        user: u8,
+        rk: bool,
+    ) -> (Vec<u8>, ctapkit::cose::PublicKey) {
+        let token = ctap
+            .pin_token(P, PIN, permission::MAKE_CREDENTIAL, Some(rp_id), true)
+            .unwrap();
+        let options = CreateOptions {
+            rp_id: rp_id.into(),
+            rp_name: format!("{rp_id} site"),
+            user_id: vec![user; 16],
+            user_name: format!("user{user}"),
+            user_display_name: format!("User {user}"),
+            resident_key: rk,
+            ..create_options(true)
+        };
+        let reg = platform::create(ctap, origin, &options, Some(&token)).unwrap();
+        let policy = Policy::new(rp_id)
+            .with_origins([origin])
+            .with_user_verification(UserVerification::Required);
+        let result = verify_registration(&policy, &options.challenge, &reg).unwrap();
+        (result.credential.id.0, result.credential.public_key)
+    }
+
+    fn cm_token(ctap: &mut Client, rp_id: Option<&str>) -> PinUvAuthToken {
+        ctap.pin_token(P, PIN, permission::CREDENTIAL_MANAGEMENT, rp_id, true)
+            .unwrap()
+    }
+
+    fn cm_status(
+        ctap: &mut Client,
+        token: Option<&PinUvAuthToken>,
+        sub: Sub,
+        params: Option<CredentialManagementParams>,
+    ) -> StatusCode {
+        status(ctap.credential_management(token, sub, params).unwrap_err())
+    }
+
+    fn credential_params(id: &[u8]) -> CredentialManagementParams {
+        CredentialManagementParams {
+            credential_id: Some(PublicKeyCredentialDescriptor::public_key(id.to_vec())),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn metadata_enumeration_delete_and_update() {
+        let dir = std::env::temp_dir().join(format!("ctapkit-credmgmt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("key.json");
+        let _ = std::fs::remove_file(&path);
+        let auth = Authenticator::with_profile_name("security-key")
+            .unwrap()
+            .with_state_file(&path)
+            .unwrap();
+        let mut ctap = connect(auth);
+        ctap.set_pin(P, PIN).unwrap();
+        let (id1, key1) = register(&mut ctap, RP_ID, ORIGIN, 1, true);
+        let (id2, key2) = register(&mut ctap, RP_ID, ORIGIN, 2, true);
+        let (id3, _) = register(&mut ctap, OTHER_RP, OTHER_ORIGIN, 3, true);
+        // A non-discoverable credential is not managed.
+        let (server_side, _) = register(&mut ctap, OTHER_RP, OTHER_ORIGIN, 4, false);
+
+        let token = cm_token(&mut ctap, None);
+        let metadata = ctap.creds_metadata(&token).unwrap();
+        assert_eq!((metadata.existing, metadata.remaining), (3, 22));
+
+        let rps = ctap.enumerate_rps(&token).unwrap();
+        let ids: Vec<&str> = rps.iter().map(|(rp, _)| rp.id.as_str()).collect();
+        assert_eq!(ids, [RP_ID, OTHER_RP]);
+        for (rp, hash) in &rps {
+            assert_eq!(hash.as_slice(), sha256(rp.id.as_bytes()).as_slice());
+            assert_eq!(rp.name.as_deref(), Some(format!("{} site", rp.id).as_str()));
+        }
+
+        let creds = ctap.enumerate_credentials(&token, &rps[0].1).unwrap();
+        assert_eq!(creds.len(), 2);
+        assert_eq!(creds[0].credential_id.id, id1);
+        assert_eq!(creds[1].credential_id.id, id2);
+        assert_eq!(creds[0].user.id, vec![1; 16]);
+        assert_eq!(creds[0].user.name.as_deref(), Some("user1"));
+        assert_eq!(creds[1].user.display_name.as_deref(), Some("User 2"));
+        assert_eq!(creds[0].parsed_public_key().unwrap(), key1);
+        assert_eq!(creds[1].parsed_public_key().unwrap(), key2);
+        assert_eq!(
+            creds[0].cred_protect,
+            Some(CredProtect::UserVerificationOptional)
+        );
+        let other = ctap.enumerate_credentials(&token, &rps[1].1).unwrap();
+        let other_ids: Vec<&[u8]> = other
+            .iter()
+            .map(|c| c.credential_id.id.as_slice())
+            .collect();
+        assert_eq!(other_ids, [id3.as_slice()]);
+        // An RP without credentials: the client reports none, the device NO_CREDENTIALS.
+        let nobody = sha256(b"nobody.example").to_vec();
+        assert!(ctap
+            .enumerate_credentials(&token, &nobody)
+            .unwrap()
+            .is_empty());
+        let params = CredentialManagementParams {
+            rp_id_hash: Some(nobody),
+            ..Default::default()
+        };
+        assert_eq!(
+            cm_status(
+                &mut ctap,
+                Some(&token),
+                Sub::EnumerateCredentialsBegin,
+                Some(params)
+            ),
+            StatusCode::NO_CREDENTIALS
+        );
+
+        // updateUserInformation: the handle must match; absent fields are removed.
+        let renamed = PublicKeyCredentialUserEntity {
+            id: vec![1; 16],
+            name: Some("renamed".into()),
+            display_name: None,
+        };
+        ctap.update_user(&token, &id1, &renamed).unwrap();
+        let creds = ctap.enumerate_credentials(&token, &rps[0].1).unwrap();
+        assert_eq!(creds[0].user, renamed);
+        let wrong_handle = PublicKeyCredentialUserEntity {
+            id: vec![2; 16],
+            ..renamed.clone()
+        };
+        assert_eq!(
+            status(ctap.update_user(&token, &id1, &wrong_handle).unwrap_err()),
+            StatusCode::INVALID_PARAMETER
+        );
+        assert_eq!(
+            status(ctap.update_user(&token, &[7; 32], &renamed).unwrap_err()),
+            StatusCode::NO_CREDENTIALS
+        );
+
+        // deleteCredential.
+        ctap.delete_credential(&token, &id1).unwrap();
+        let metadata = ctap.creds_metadata(&token).unwrap();
+        assert_eq!((metadata.existing, metadata.remaining), (2, 23));
+        let creds = ctap.enumerate_credentials(&token, &rps[0].1).unwrap();
+        assert_eq!(creds.len(), 1);
+        assert_eq!(creds[0].credential_id.id, id2);
+        for gone in [&id1, &server_side] {
+            assert_eq!(
+                status(ctap.delete_credential(&token, gone).unwrap_err()),
+                StatusCode::NO_CREDENTIALS
+            );
+        }
+        // The deleted credential cannot sign in any more.
+        let ga = ctap
+            .pin_token(P, PIN, permission::GET_ASSERTION, Some(RP_ID), true)
+            .unwrap();
+        let get = GetOptions {
+            rp_id: RP_ID.into(),
+            challenge: vec![4; 32],
+            allow: vec![id1.clone()],
+            user_verification_required: true,
+        };
+        let err = platform::get(&mut ctap, ORIGIN, &get, Some(&ga)).unwrap_err();
+        assert!(err.to_string().contains("NO_CREDENTIALS"), "{err}");
+        let get = GetOptions {
+            allow: vec![id2.clone()],
+            ..get
+        };
+        platform::get(&mut ctap, ORIGIN, &get, Some(&ga)).unwrap();
+        drop(ctap);
+
+        // The changes are in the state file.
+        let auth = Authenticator::with_profile_name("security-key")
+            .unwrap()
+            .with_state_file(&path)
+            .unwrap();
+        let mut ctap = connect(auth);
+        let token = cm_token(&mut ctap, None);
+        assert_eq!(ctap.creds_metadata(&token).unwrap().existing, 2);
+        let creds = ctap
+            .enumerate_credentials(&token, &sha256(RP_ID.as_bytes()))
+            .unwrap();
+        let ids: Vec<&[u8]> = creds
+            .iter()
+            .map(|c| c.credential_id.id.as_slice())
+            .collect();
+        assert_eq!(ids, [id2.as_slice()]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn tokens_permissions_and_rp_binding() {
+        let mut ctap = emulator("security-key");
+        ctap.set_pin(P, PIN).unwrap();
+        // No credentials yet.
+        let token = cm_token(&mut ctap, None);
+        let metadata = ctap.creds_metadata(&token).unwrap();
+        assert_eq!((metadata.existing, metadata.remaining), (0, 25));
+        assert!(ctap.enumerate_rps(&token).unwrap().is_empty());
+        assert_eq!(
+            cm_status(&mut ctap, Some(&token), Sub::EnumerateRpsBegin, None),
+            StatusCode::NO_CREDENTIALS
+        );
+        let (id1, _) = register(&mut ctap, RP_ID, ORIGIN, 1, true);
+        let (id3, _) = register(&mut ctap, OTHER_RP, OTHER_ORIGIN, 3, true);
+
+        // Absent, wrong, and permission-less tokens.
+        assert_eq!(
+            cm_status(&mut ctap, None, Sub::GetCredsMetadata, None),
+            StatusCode::PUAT_REQUIRED
+        );
+        let token = cm_token(&mut ctap, None);
+        let forged = PinUvAuthToken {
+            protocol: P,
+            token: vec![0x55; 32],
+        };
+        assert_eq!(
+            status(ctap.creds_metadata(&forged).unwrap_err()),
+            StatusCode::PIN_AUTH_INVALID
+        );
+        assert_eq!(
+            status(ctap.delete_credential(&forged, &id1).unwrap_err()),
+            StatusCode::PIN_AUTH_INVALID
+        );
+        // The right token, but over other parameters than the ones sent.
+        let mut request = CredentialManagementRequest {
+            sub_command_params: Some(credential_params(&id1)),
+            ..CredentialManagementRequest::new(Sub::DeleteCredential)
+        };
+        request.pin_uv_auth_protocol = Some(u64::from(P.value()));
+        request.pin_uv_auth_param = Some(P.authenticate(&token.token, &[0x06]));
+        assert_eq!(
+            status(ctap.send(&request).unwrap_err()),
+            StatusCode::PIN_AUTH_INVALID
+        );
+        // A token without the cm permission.
+        let mc = ctap
+            .pin_token(
+                P,
+                PIN,
+                permission::MAKE_CREDENTIAL | permission::GET_ASSERTION,
+                None,
+                true,
+            )
+            .unwrap();
+        assert_eq!(
+            status(ctap.creds_metadata(&mc).unwrap_err()),
+            StatusCode::PIN_AUTH_INVALID
+        );
+
+        // A token bound to one RP: only that RP's credentials.
+        let bound = cm_token(&mut ctap, Some(RP_ID));
+        assert_eq!(
+            status(ctap.creds_metadata(&bound).unwrap_err()),
+            StatusCode::PIN_AUTH_INVALID
+        );
+        assert_eq!(
+            status(ctap.enumerate_rps(&bound).unwrap_err()),
+            StatusCode::PIN_AUTH_INVALID
+        );
+        let mine = ctap
+            .enumerate_credentials(&bound, &sha256(RP_ID.as_bytes()))
+            .unwrap();
+        assert_eq!(mine.len(), 1);
+        assert_eq!(
+            status(
+                ctap.enumerate_credentials(&bound, &sha256(OTHER_RP.as_bytes()))
+                    .unwrap_err()
+            ),
+            StatusCode::PIN_AUTH_INVALID
+        );
+        assert_eq!(
+            status(ctap.delete_credential(&bound, &id3).unwrap_err()),
+            StatusCode::PIN_AUTH_INVALID
+        );
+        ctap.delete_credential(&bound, &id1).unwrap();
+
+        // Missing parameters and unknown subcommands.
+        let token = cm_token(&mut ctap, None);
+        assert_eq!(
+            cm_status(&mut ctap, Some(&token), Sub::DeleteCredential, None),
+            StatusCode::MISSING_PARAMETER
+        );
+        assert_eq!(
+            cm_status(
+                &mut ctap,
+                Some(&token),
+                Sub::UpdateUserInformation,
+                Some(credential_params(&id3))
+            ),
+            StatusCode::MISSING_PARAMETER
+        );
+        assert_eq!(
+            cm_status(&mut ctap, Some(&token), Sub::Other(0x20), None),
+            StatusCode::INVALID_SUBCOMMAND
+        );
+    }
+
+    #[test]
+    fn continuations_need_their_begin_and_nothing_in_between() {
+        let mut ctap = emulator("security-key");
+        ctap.set_pin(P, PIN).unwrap();
+        assert_eq!(
+            cm_status(&mut ctap, None, Sub::EnumerateRpsGetNextRp, None),
+            StatusCode::NOT_ALLOWED
+        );
+        assert_eq!(
+            cm_status(
+                &mut ctap,
+                None,
+                Sub::EnumerateCredentialsGetNextCredential,
+                None
+            ),
+            StatusCode::NOT_ALLOWED
+        );
+        register(&mut ctap, RP_ID, ORIGIN, 1, true);
+        register(&mut ctap, RP_ID, ORIGIN, 2, true);
+        register(&mut ctap, OTHER_RP, OTHER_ORIGIN, 3, true);
+        let token = cm_token(&mut ctap, None);
+        // Begin, then the other kind of continuation.
+        let first = ctap
+            .credential_management(Some(&token), Sub::EnumerateRpsBegin, None)
+            .unwrap();
+        assert_eq!(first.total_rps, Some(2));
+        assert_eq!(
+            cm_status(
+                &mut ctap,
+                None,
+                Sub::EnumerateCredentialsGetNextCredential,
+                None
+            ),
+            StatusCode::NOT_ALLOWED
+        );
+        // Begin, another command, then the continuation.
+        ctap.credential_management(Some(&token), Sub::EnumerateRpsBegin, None)
+            .unwrap();
+        ctap.get_info().unwrap();
+        assert_eq!(
+            cm_status(&mut ctap, None, Sub::EnumerateRpsGetNextRp, None),
+            StatusCode::NOT_ALLOWED
+        );
+        // Begin, next, and no more.
+        ctap.credential_management(Some(&token), Sub::EnumerateRpsBegin, None)
+            .unwrap();
+        let next = ctap
+            .credential_management(None, Sub::EnumerateRpsGetNextRp, None)
+            .unwrap();
+        assert_eq!(next.rp.unwrap().id, OTHER_RP);
+        assert_eq!(next.total_rps, None);
+        assert_eq!(
+            cm_status(&mut ctap, None, Sub::EnumerateRpsGetNextRp, None),
+            StatusCode::NOT_ALLOWED
+        );
+        // The same for credentials.
+        let params = CredentialManagementParams {
+            rp_id_hash: Some(sha256(RP_ID.as_bytes()).to_vec()),
+            ..Default::default()
+        };
+        let first = ctap
+            .credential_management(Some(&token), Sub::EnumerateCredentialsBegin, Some(params))
+            .unwrap();
+        assert_eq!(first.total_credentials, Some(2));
+        ctap.credential_management(None, Sub::EnumerateCredentialsGetNextCredential, None)
+            .unwrap();
+        assert_eq!(
+            cm_status(
+                &mut ctap,
+                None,
+                Sub::EnumerateCredentialsGetNextCredential,
+                None
+            ),
+            StatusCode::NOT_ALLOWED
+        );
+    }
+
+    /// The CTAP 2.1-PRE command byte (0x41), as older platforms send it.
+    struct Prototype(CredentialManagementRequest);
+
+    impl Request for Prototype {
+        const CMD: u8 = ctapkit::ctap2::command::CREDENTIAL_MANAGEMENT_PRE;
+        type Response = CredentialManagementResponse;
+        fn to_cbor(&self) -> Option<ctapkit::cbor::Value> {
+            self.0.to_cbor()
+        }
+        fn from_cbor(value: Option<ctapkit::cbor::Value>) -> Result<Self, StatusCode> {
+            CredentialManagementRequest::from_cbor(value).map(Prototype)
+        }
+    }
+
+    #[test]
+    fn prototype_command_and_profiles_without_credential_management() {
+        let mut ctap = emulator("security-key");
+        ctap.set_pin(P, PIN).unwrap();
+        register(&mut ctap, RP_ID, ORIGIN, 1, true);
+        let token = cm_token(&mut ctap, None);
+        let mut request = CredentialManagementRequest::new(Sub::GetCredsMetadata);
+        let message = request.pin_uv_auth_message().unwrap();
+        request.pin_uv_auth_protocol = Some(u64::from(P.value()));
+        request.pin_uv_auth_param = Some(P.authenticate(&token.token, &message));
+        let metadata = ctap.send(&Prototype(request)).unwrap();
+        assert_eq!(metadata.existing_resident_credentials_count, Some(1));
+
+        for name in ["ios", "android", "no-biometric"] {
+            let mut ctap = emulator(name);
+            assert_eq!(ctap.get_info().unwrap().option("credMgmt"), None, "{name}");
+            assert_eq!(
+                cm_status(&mut ctap, None, Sub::GetCredsMetadata, None),
+                StatusCode::INVALID_COMMAND,
+                "{name}"
+            );
+            if name != "no-biometric" {
+                // Nor will they issue a token with the cm permission.
+                assert_eq!(
+                    status(
+                        ctap.uv_token(P, permission::CREDENTIAL_MANAGEMENT, None)
+                            .unwrap_err()
+                    ),
+                    StatusCode::UNAUTHORIZED_PERMISSION,
+                    "{name}"
+                );
+            }
+        }
+    }
+
+    /// The CLI binary runs its own emulator per invocation (no shared state with this
+    /// process), so only its refusals are checked here.
+    #[test]
+    fn cli_creds_explains_why_it_cannot_manage_credentials() {
+        let run = |args: &[&str]| {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_ctapkit"))
+                .args(args)
+                .env_remove("CTAPKIT_PIN")
+                .output()
+                .unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        };
+        let (code, err) = run(&["creds", "list", "--device", "emulator:ios", "--pin", PIN]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(
+            err.contains(
+                "this authenticator does not support credential management (getInfo has no credMgmt option)"
+            ),
+            "{err}"
+        );
+        let (code, err) = run(&[
+            "creds",
+            "list",
+            "--device",
+            "emulator:security-key",
+            "--pin",
+            PIN,
+        ]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("no PIN is set"), "{err}");
+        let (code, err) = run(&["creds", "list", "--device", "emulator:security-key"]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("pass --pin"), "{err}");
+        let (code, err) = run(&[
+            "creds",
+            "delete",
+            "--device",
+            "emulator:security-key",
+            "--pin",
+            PIN,
+            "--id",
+            "not base64!",
+        ]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("is not base64url"), "{err}");
+    }
+}

@@ -1,4 +1,4 @@
-//! Device commands: devices, info, wink, make-credential, get-assertion, pin, reset.
+//! Device commands: devices, info, wink, make-credential, get-assertion, pin, creds, reset.
 
 use std::io::{BufRead as _, Write as _};
 
@@ -8,9 +8,9 @@ use clap::{Args, Subcommand};
 use super::device;
 use super::Outcome;
 use ctapkit::cose::CoseAlgorithm;
-use ctapkit::ctap2::client::{Ctap2, PinUvAuthToken};
+use ctapkit::ctap2::client::{ClientError, Ctap2, PinUvAuthToken};
 use ctapkit::ctap2::client_pin::permission;
-use ctapkit::ctap2::GetInfoResponse;
+use ctapkit::ctap2::{CredProtect, GetInfoResponse, StatusCode};
 use ctapkit::platform::{self, CreateOptions, GetOptions};
 use ctapkit::transport::{hid, CtapDevice, DeviceSpec};
 use ctapkit::webauthn::Base64Url;
@@ -121,6 +121,38 @@ pub enum PinCommand {
     Retries {
         #[command(flatten)]
         device: DeviceArgs,
+    },
+}
+
+/// How `ctapkit creds` authenticates.
+#[derive(Debug, Args)]
+pub struct CredsAuthArgs {
+    #[command(flatten)]
+    device: DeviceArgs,
+    /// The device PIN (credential management needs a pinUvAuthToken with the cm permission;
+    /// without --pin, built-in user verification is used if the device has it).
+    #[arg(long, env = "CTAPKIT_PIN", hide_env_values = true)]
+    pin: Option<String>,
+}
+
+/// `ctapkit creds` subcommands (authenticatorCredentialManagement).
+#[derive(Debug, Subcommand)]
+pub enum CredsCommand {
+    /// List the discoverable credentials, per relying party.
+    List {
+        #[command(flatten)]
+        auth: CredsAuthArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete one discoverable credential.
+    Delete {
+        #[command(flatten)]
+        auth: CredsAuthArgs,
+        /// The credential ID, base64url (as `creds list` shows it).
+        #[arg(long)]
+        id: String,
     },
 }
 
@@ -390,4 +422,166 @@ pub fn reset(args: ResetArgs) -> Result<Outcome> {
     ctap.reset()?;
     println!("authenticator reset");
     Ok(Outcome::Pass)
+}
+
+/// A client and a pinUvAuthToken with the cm permission, with clear errors for devices that
+/// cannot manage credentials.
+fn creds_session(auth: &CredsAuthArgs) -> Result<(Ctap2<Box<dyn CtapDevice>>, PinUvAuthToken)> {
+    let mut ctap = device::client(&auth.device.device)?;
+    let info = ctap.get_info()?;
+    if info.option("credMgmt") != Some(true) {
+        if info.option("credentialMgmtPreview") == Some(true) {
+            bail!(
+                "this authenticator only supports the CTAP 2.1-PRE credential management prototype \
+                 (getInfo has credentialMgmtPreview but no credMgmt option), which ctapkit does not speak"
+            );
+        }
+        bail!(
+            "this authenticator does not support credential management (getInfo has no credMgmt option)"
+        );
+    }
+    let protocol = Ctap2::<Box<dyn CtapDevice>>::preferred_pin_protocol(&info);
+    let token = match &auth.pin {
+        Some(pin) => {
+            if info.option("clientPin") == Some(false) {
+                bail!(
+                    "no PIN is set on this authenticator, and credential management needs one: \
+                     set it first with `ctapkit pin set --new-pin …`"
+                );
+            }
+            if info.option("clientPin").is_none() {
+                bail!(
+                    "this authenticator has no client PIN (getInfo lists no clientPin option); \
+                       omit --pin to use its built-in user verification"
+                );
+            }
+            ctap.pin_token(protocol, pin, permission::CREDENTIAL_MANAGEMENT, None, true)
+                .context("cannot get a PIN token with the credential management permission")?
+        }
+        None if info.option("uv") == Some(true) && info.option("pinUvAuthToken") == Some(true) => {
+            ctap.uv_token(protocol, permission::CREDENTIAL_MANAGEMENT, None)
+                .context("built-in user verification failed")?
+        }
+        None => {
+            bail!("credential management needs the device PIN: pass --pin (or set CTAPKIT_PIN)")
+        }
+    };
+    Ok((ctap, token))
+}
+
+fn cred_protect_name(level: Option<CredProtect>) -> &'static str {
+    match level {
+        None => "-",
+        Some(CredProtect::UserVerificationOptional) => "userVerificationOptional",
+        Some(CredProtect::UserVerificationOptionalWithCredentialIdList) => {
+            "userVerificationOptionalWithCredentialIDList"
+        }
+        Some(CredProtect::UserVerificationRequired) => "userVerificationRequired",
+    }
+}
+
+/// `ctapkit creds ...`.
+pub fn creds(cmd: CredsCommand) -> Result<Outcome> {
+    match cmd {
+        CredsCommand::List { auth, json } => creds_list(&auth, json),
+        CredsCommand::Delete { auth, id } => {
+            let credential_id = Base64Url::decode(&id)
+                .map(|b| b.0)
+                .with_context(|| format!("--id {id:?} is not base64url"))?;
+            let (mut ctap, token) = creds_session(&auth)?;
+            match ctap.delete_credential(&token, &credential_id) {
+                Err(ClientError::Status(StatusCode::NO_CREDENTIALS)) => bail!(
+                    "no discoverable credential with ID {id} on this authenticator (see `ctapkit creds list`)"
+                ),
+                other => other?,
+            }
+            println!("deleted credential {id}");
+            Ok(Outcome::Pass)
+        }
+    }
+}
+
+fn creds_list(auth: &CredsAuthArgs, json: bool) -> Result<Outcome> {
+    let (mut ctap, token) = creds_session(auth)?;
+    let metadata = ctap.creds_metadata(&token)?;
+    let mut rps = Vec::new();
+    for (rp, hash) in ctap.enumerate_rps(&token)? {
+        let creds = ctap.enumerate_credentials(&token, &hash)?;
+        rps.push((rp, hash, creds));
+    }
+    if json {
+        let rps: Vec<serde_json::Value> = rps
+            .iter()
+            .map(|(rp, hash, creds)| {
+                serde_json::json!({
+                    "id": rp.id,
+                    "name": rp.name,
+                    "rpIdHash": Base64Url(hash.clone()).encode(),
+                    "credentials": creds.iter().map(|c| serde_json::json!({
+                        "id": Base64Url(c.credential_id.id.clone()).encode(),
+                        "user": {
+                            "id": Base64Url(c.user.id.clone()).encode(),
+                            "name": c.user.name,
+                            "displayName": c.user.display_name,
+                        },
+                        "alg": c.parsed_public_key().ok().map(|k| k.alg().name()),
+                        "credProtect": c.cred_protect.map(CredProtect::to_u64),
+                        "largeBlobKey": c.large_blob_key.is_some(),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let out = serde_json::json!({
+            "existing": metadata.existing,
+            "remaining": metadata.remaining,
+            "rps": rps,
+        });
+        let mut text = serde_json::to_string_pretty(&out)?;
+        text.push('\n');
+        write_stdout(&text)?;
+        return Ok(Outcome::Pass);
+    }
+    use std::fmt::Write as _;
+    let mut text = format!(
+        "{} discoverable credential{}, room for {} more\n",
+        metadata.existing,
+        if metadata.existing == 1 { "" } else { "s" },
+        metadata.remaining
+    );
+    for (rp, _, creds) in &rps {
+        match &rp.name {
+            Some(name) if name != &rp.id => writeln!(text, "\n{} ({name})", rp.id)?,
+            _ => writeln!(text, "\n{}", rp.id)?,
+        }
+        for c in creds {
+            let id = Base64Url(c.credential_id.id.clone()).encode();
+            writeln!(text, "  credential    {id}")?;
+            writeln!(
+                text,
+                "    user        {} / {}",
+                c.user.name.as_deref().unwrap_or("-"),
+                c.user.display_name.as_deref().unwrap_or("-")
+            )?;
+            let handle = Base64Url(c.user.id.clone()).encode();
+            writeln!(text, "    handle      {handle}")?;
+            if let Ok(key) = c.parsed_public_key() {
+                writeln!(text, "    algorithm   {}", key.alg().name())?;
+            }
+            writeln!(
+                text,
+                "    credProtect {}",
+                cred_protect_name(c.cred_protect)
+            )?;
+        }
+    }
+    write_stdout(&text)?;
+    Ok(Outcome::Pass)
+}
+
+/// Writes to standard output, reporting a closed pipe as an error instead of panicking.
+fn write_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
 }

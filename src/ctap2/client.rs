@@ -317,6 +317,157 @@ impl<D: CtapDevice> Ctap2<D> {
         let token = client_pin::decrypt_token(protocol, &shared, &encrypted)?;
         Ok(PinUvAuthToken { protocol, token })
     }
+
+    /// authenticatorCredentialManagement (§6.8): `sub_command` with `params`, authenticated
+    /// with `token` (a pinUvAuthToken with the `cm` permission; `None` for the GetNext
+    /// continuations, which carry no pinUvAuthParam).
+    pub fn credential_management(
+        &mut self,
+        token: Option<&PinUvAuthToken>,
+        sub_command: super::CredentialManagementSubCommand,
+        params: Option<super::CredentialManagementParams>,
+    ) -> Result<super::CredentialManagementResponse, ClientError> {
+        let mut request = super::CredentialManagementRequest {
+            sub_command_params: params,
+            ..super::CredentialManagementRequest::new(sub_command)
+        };
+        if let Some(token) = token {
+            let message = request.pin_uv_auth_message().map_err(|e| {
+                ClientError::Decode(format!("subCommandParams cannot be encoded: {e}"))
+            })?;
+            request.pin_uv_auth_protocol = Some(u64::from(token.protocol.value()));
+            request.pin_uv_auth_param = Some(token.protocol.authenticate(&token.token, &message));
+        }
+        self.send(&request)
+    }
+
+    /// getCredsMetadata (§6.8.2): how many discoverable credentials the device holds and
+    /// how many more fit.
+    pub fn creds_metadata(&mut self, token: &PinUvAuthToken) -> Result<CredsMetadata, ClientError> {
+        let r = self.credential_management(
+            Some(token),
+            super::CredentialManagementSubCommand::GetCredsMetadata,
+            None,
+        )?;
+        let missing =
+            |what: &str| ClientError::Decode(format!("getCredsMetadata answer lacks {what}"));
+        Ok(CredsMetadata {
+            existing: r
+                .existing_resident_credentials_count
+                .ok_or_else(|| missing("existingResidentCredentialsCount"))?,
+            remaining: r
+                .max_possible_remaining_resident_credentials_count
+                .ok_or_else(|| missing("maxPossibleRemainingResidentCredentialsCount"))?,
+        })
+    }
+
+    /// enumerateRPsBegin + enumerateRPsGetNextRP (§6.8.3): every RP with discoverable
+    /// credentials and the SHA-256 of its RP ID. Empty when the device answers
+    /// CTAP2_ERR_NO_CREDENTIALS.
+    pub fn enumerate_rps(
+        &mut self,
+        token: &PinUvAuthToken,
+    ) -> Result<Vec<(super::PublicKeyCredentialRpEntity, Vec<u8>)>, ClientError> {
+        use super::CredentialManagementSubCommand as Sub;
+        let first = match self.credential_management(Some(token), Sub::EnumerateRpsBegin, None) {
+            Err(ClientError::Status(StatusCode::NO_CREDENTIALS)) => return Ok(Vec::new()),
+            other => other?,
+        };
+        let total = first
+            .total_rps
+            .ok_or_else(|| ClientError::Decode("enumerateRPsBegin answer lacks totalRPs".into()))?;
+        let entry = |r: super::CredentialManagementResponse| match (r.rp, r.rp_id_hash) {
+            (Some(rp), Some(hash)) => Ok((rp, hash)),
+            _ => Err(ClientError::Decode(
+                "enumerateRPs answer lacks rp or rpIDHash".into(),
+            )),
+        };
+        let mut rps = vec![entry(first)?];
+        for _ in 1..total {
+            rps.push(entry(self.credential_management(
+                None,
+                Sub::EnumerateRpsGetNextRp,
+                None,
+            )?)?);
+        }
+        Ok(rps)
+    }
+
+    /// enumerateCredentialsBegin + enumerateCredentialsGetNextCredential (§6.8.4): the
+    /// discoverable credentials of the RP whose RP ID hashes to `rp_id_hash`. Empty when the
+    /// device answers CTAP2_ERR_NO_CREDENTIALS.
+    pub fn enumerate_credentials(
+        &mut self,
+        token: &PinUvAuthToken,
+        rp_id_hash: &[u8],
+    ) -> Result<Vec<ManagedCredential>, ClientError> {
+        use super::CredentialManagementSubCommand as Sub;
+        let params = super::CredentialManagementParams {
+            rp_id_hash: Some(rp_id_hash.to_vec()),
+            ..Default::default()
+        };
+        let first = match self.credential_management(
+            Some(token),
+            Sub::EnumerateCredentialsBegin,
+            Some(params),
+        ) {
+            Err(ClientError::Status(StatusCode::NO_CREDENTIALS)) => return Ok(Vec::new()),
+            other => other?,
+        };
+        let total = first.total_credentials.ok_or_else(|| {
+            ClientError::Decode("enumerateCredentialsBegin answer lacks totalCredentials".into())
+        })?;
+        let mut creds = vec![ManagedCredential::from_response(first)?];
+        for _ in 1..total {
+            let next =
+                self.credential_management(None, Sub::EnumerateCredentialsGetNextCredential, None)?;
+            creds.push(ManagedCredential::from_response(next)?);
+        }
+        Ok(creds)
+    }
+
+    /// deleteCredential (§6.8.5).
+    pub fn delete_credential(
+        &mut self,
+        token: &PinUvAuthToken,
+        credential_id: &[u8],
+    ) -> Result<(), ClientError> {
+        let params = super::CredentialManagementParams {
+            credential_id: Some(super::PublicKeyCredentialDescriptor::public_key(
+                credential_id.to_vec(),
+            )),
+            ..Default::default()
+        };
+        self.credential_management(
+            Some(token),
+            super::CredentialManagementSubCommand::DeleteCredential,
+            Some(params),
+        )
+        .map(|_| ())
+    }
+
+    /// updateUserInformation (§6.8.6): `user.id` must be the credential's user handle; its
+    /// name and displayName replace the stored ones (absent or empty ones are removed).
+    pub fn update_user(
+        &mut self,
+        token: &PinUvAuthToken,
+        credential_id: &[u8],
+        user: &super::PublicKeyCredentialUserEntity,
+    ) -> Result<(), ClientError> {
+        let params = super::CredentialManagementParams {
+            credential_id: Some(super::PublicKeyCredentialDescriptor::public_key(
+                credential_id.to_vec(),
+            )),
+            user: Some(user.clone()),
+            ..Default::default()
+        };
+        self.credential_management(
+            Some(token),
+            super::CredentialManagementSubCommand::UpdateUserInformation,
+            Some(params),
+        )
+        .map(|_| ())
+    }
 }
 
 /// A decrypted pinUvAuthToken and its protocol.
@@ -338,5 +489,49 @@ impl PinUvAuthToken {
 impl std::fmt::Debug for PinUvAuthToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "PinUvAuthToken({:?}, …)", self.protocol)
+    }
+}
+
+/// getCredsMetadata's answer (§6.8.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CredsMetadata {
+    /// existingResidentCredentialsCount.
+    pub existing: u64,
+    /// maxPossibleRemainingResidentCredentialsCount.
+    pub remaining: u64,
+}
+
+/// One discoverable credential as enumerateCredentials reports it (§6.8.4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManagedCredential {
+    /// The user account.
+    pub user: super::PublicKeyCredentialUserEntity,
+    /// The credential.
+    pub credential_id: super::PublicKeyCredentialDescriptor,
+    /// The credential public key, a COSE_Key map as sent.
+    pub public_key: cbor::Value,
+    /// credProtect level, if reported.
+    pub cred_protect: Option<super::CredProtect>,
+    /// largeBlobKey, if the credential has one.
+    pub large_blob_key: Option<Vec<u8>>,
+}
+
+impl ManagedCredential {
+    fn from_response(r: super::CredentialManagementResponse) -> Result<Self, ClientError> {
+        let missing =
+            |what: &str| ClientError::Decode(format!("enumerateCredentials answer lacks {what}"));
+        Ok(ManagedCredential {
+            user: r.user.ok_or_else(|| missing("user"))?,
+            credential_id: r.credential_id.ok_or_else(|| missing("credentialID"))?,
+            public_key: r.public_key.ok_or_else(|| missing("publicKey"))?,
+            cred_protect: r.cred_protect,
+            large_blob_key: r.large_blob_key,
+        })
+    }
+
+    /// The public key, parsed.
+    pub fn parsed_public_key(&self) -> Result<crate::cose::PublicKey, crate::cose::CoseError> {
+        let bytes = cbor::encode(&self.public_key).unwrap_or_default();
+        crate::cose::PublicKey::from_cose_bytes(&bytes)
     }
 }
