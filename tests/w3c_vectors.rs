@@ -15,7 +15,8 @@ use util::{policy_for, w3c_vectors, W3cVector};
 /// vectors/w3c/README.md, "Where ctapkit disagrees"):
 /// - packed-ed448: Ed448 (COSE -53) is not an algorithm ctapkit verifies;
 /// - android-key-es256: both AuthorizationLists of its key description are empty, so §8.4's
-///   "origin is KM_ORIGIN_GENERATED" cannot hold (webauthn-rs and py_webauthn reject it too).
+///   "origin is KM_ORIGIN_GENERATED" cannot hold (py_webauthn rejects it too; webauthn-rs
+///   rejects it earlier, on its INTEGER security levels).
 const UNSUPPORTED: &[(&str, Step)] = &[
     ("packed-ed448", Step::REG_ALGORITHM),
     ("android-key-es256", Step::REG_ATTESTATION_STATEMENT),

@@ -16,8 +16,77 @@ const OID_P384: &str = "1.3.132.0.34";
 const OID_P521: &str = "1.3.132.0.35";
 const OID_ED25519: &str = "1.3.101.112";
 
+/// One DER TLV: (tag, contents, the whole element, what follows). Definite, minimal lengths.
+fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
+    let tag = *b.first()?;
+    let first = *b.get(1)?;
+    let (len, header): (usize, usize) = match first {
+        0..=0x7f => (usize::from(first), 2),
+        0x81 => {
+            let l = *b.get(2)?;
+            if l < 0x80 {
+                return None;
+            }
+            (usize::from(l), 3)
+        }
+        0x82 => {
+            let l = usize::from(u16::from_be_bytes([*b.get(2)?, *b.get(3)?]));
+            if l < 0x100 {
+                return None;
+            }
+            (l, 4)
+        }
+        _ => return None,
+    };
+    let end = header.checked_add(len)?;
+    let whole = b.get(..end)?;
+    Some((tag, &whole[header..], whole, &b[end..]))
+}
+
+/// The unsigned envelope of a certificate (RFC 5280 §4.1): exact SEQUENCE / BIT STRING tags,
+/// a well-formed signature algorithm OID, no unused bits in the signature, and the outer
+/// signatureAlgorithm identical to the signed `tbsCertificate.signature` (§4.1.1.2). The
+/// envelope is not covered by the signature, so it must be checked on its own.
+fn check_envelope(der: &[u8]) -> Result<(), &'static str> {
+    let (tag, body, _, rest) = tlv(der).ok_or("not a DER element")?;
+    if tag != 0x30 || !rest.is_empty() {
+        return Err("not a single DER SEQUENCE");
+    }
+    let (tbs_tag, tbs, _, after_tbs) = tlv(body).ok_or("tbsCertificate is malformed")?;
+    let (alg_tag, alg, alg_whole, after_alg) =
+        tlv(after_tbs).ok_or("signatureAlgorithm is malformed")?;
+    let (sig_tag, sig, _, tail) = tlv(after_alg).ok_or("signatureValue is malformed")?;
+    if tbs_tag != 0x30 || alg_tag != 0x30 || sig_tag != 0x03 || !tail.is_empty() {
+        return Err("certificate fields have the wrong tags");
+    }
+    if sig.first() != Some(&0) {
+        return Err("signature BIT STRING has unused bits");
+    }
+    let (oid_tag, oid, _, _) = tlv(alg).ok_or("signature algorithm OID is malformed")?;
+    if oid_tag != 0x06 || oid.last().is_none_or(|b| b & 0x80 != 0) {
+        return Err("signature algorithm OID is malformed");
+    }
+    // tbsCertificate: [0] version (optional), serialNumber, signature AlgorithmIdentifier.
+    let (mut t, _, _, mut r) = tlv(tbs).ok_or("tbsCertificate is malformed")?;
+    if t == 0xa0 {
+        (t, _, _, r) = tlv(r).ok_or("tbsCertificate is malformed")?;
+    }
+    if t != 0x02 {
+        return Err("tbsCertificate lacks its serial number");
+    }
+    let (_, _, inner_alg, _) = tlv(r).ok_or("tbsCertificate lacks its signature algorithm")?;
+    if inner_alg != alg_whole {
+        return Err("signatureAlgorithm differs from tbsCertificate.signature");
+    }
+    Ok(())
+}
+
 /// Parses one DER certificate (`index` is its position in x5c, for the error).
 pub fn parse(der: &[u8], index: usize) -> Result<X509Certificate<'_>, AttestationError> {
+    check_envelope(der).map_err(|reason| AttestationError::Certificate {
+        index,
+        reason: reason.to_string(),
+    })?;
     match X509Certificate::from_der(der) {
         Ok(([], cert)) => Ok(cert),
         Ok(_) => Err(AttestationError::Certificate {
