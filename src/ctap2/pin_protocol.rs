@@ -407,7 +407,7 @@ impl PinUvAuthProtocol {
         plaintext: &[u8],
     ) -> Result<Vec<u8>, PinProtocolError> {
         let aes_key = self.aes_key(key)?;
-        if plaintext.len() % AES_BLOCK_LEN != 0 {
+        if !plaintext.len().is_multiple_of(AES_BLOCK_LEN) {
             return Err(PinProtocolError::PlaintextLength(plaintext.len()));
         }
         let mut buf = plaintext.to_vec();

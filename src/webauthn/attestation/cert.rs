@@ -16,8 +16,11 @@ const OID_P384: &str = "1.3.132.0.34";
 const OID_P521: &str = "1.3.132.0.35";
 const OID_ED25519: &str = "1.3.101.112";
 
-/// One DER TLV: (tag, contents, the whole element, what follows). Definite, minimal lengths.
-fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
+/// (tag, contents, the whole element, what follows).
+type Tlv<'a> = (u8, &'a [u8], &'a [u8], &'a [u8]);
+
+/// One DER TLV with a definite, minimal length.
+fn tlv(b: &[u8]) -> Option<Tlv<'_>> {
     let tag = *b.first()?;
     let first = *b.get(1)?;
     let (len, header): (usize, usize) = match first {
