@@ -17,6 +17,11 @@ use crate::webauthn::Base64Url;
 /// Consecutive wrong PINs before a power cycle is required.
 const MAX_CONSECUTIVE_FAILURES: u8 = 3;
 
+/// A required request member, or CTAP2_ERR_MISSING_PARAMETER.
+fn required<T>(member: &Option<T>) -> Result<&T, StatusCode> {
+    member.as_ref().ok_or(StatusCode::MISSING_PARAMETER)
+}
+
 impl Authenticator {
     /// The key agreement key for `protocol`, generated on first use (volatile).
     pub(super) fn key_agreement(
@@ -37,6 +42,17 @@ impl Authenticator {
             }
         };
         Ok(&self.volatile.key_agreement[pos])
+    }
+
+    /// Decapsulates the platform's key agreement key into the shared secret.
+    fn shared_secret(
+        &mut self,
+        p: PinUvAuthProtocol,
+        peer: &crate::ctap2::EcdhPublicKey,
+    ) -> Result<Vec<u8>, StatusCode> {
+        self.key_agreement(p)?
+            .decapsulate(peer)
+            .map_err(|e| e.to_status())
     }
 
     fn regenerate_key_agreement(&mut self) {
@@ -119,14 +135,8 @@ impl Authenticator {
                     return Err(StatusCode::NOT_ALLOWED);
                 }
                 let permissions = self.requested_permissions(&req)?;
-                let peer = req
-                    .key_agreement
-                    .as_ref()
-                    .ok_or(StatusCode::MISSING_PARAMETER)?;
-                let shared = self
-                    .key_agreement(p)?
-                    .decapsulate(peer)
-                    .map_err(|e| e.to_status())?;
+                let peer = required(&req.key_agreement)?;
+                let shared = self.shared_secret(p, peer)?;
                 self.biometric(presence)?;
                 self.issue_token(p, &shared, permissions, req.rp_id.clone())?
             }
@@ -155,25 +165,13 @@ impl Authenticator {
     }
 
     fn set_pin(&mut self, p: PinUvAuthProtocol, req: &ClientPinRequest) -> Result<(), StatusCode> {
-        let peer = req
-            .key_agreement
-            .as_ref()
-            .ok_or(StatusCode::MISSING_PARAMETER)?;
-        let param = req
-            .pin_uv_auth_param
-            .as_ref()
-            .ok_or(StatusCode::MISSING_PARAMETER)?;
-        let new_pin_enc = req
-            .new_pin_enc
-            .as_ref()
-            .ok_or(StatusCode::MISSING_PARAMETER)?;
+        let peer = required(&req.key_agreement)?;
+        let param = required(&req.pin_uv_auth_param)?;
+        let new_pin_enc = required(&req.new_pin_enc)?;
         if self.state.pin.is_some() {
             return Err(StatusCode::NOT_ALLOWED);
         }
-        let shared = self
-            .key_agreement(p)?
-            .decapsulate(peer)
-            .map_err(|e| e.to_status())?;
+        let shared = self.shared_secret(p, peer)?;
         if !p.verify(&shared, new_pin_enc, param) {
             return Err(StatusCode::PIN_AUTH_INVALID);
         }
@@ -207,29 +205,14 @@ impl Authenticator {
         p: PinUvAuthProtocol,
         req: &ClientPinRequest,
     ) -> Result<(), StatusCode> {
-        let param = req
-            .pin_uv_auth_param
-            .as_ref()
-            .ok_or(StatusCode::MISSING_PARAMETER)?;
-        let new_pin_enc = req
-            .new_pin_enc
-            .as_ref()
-            .ok_or(StatusCode::MISSING_PARAMETER)?;
-        let pin_hash_enc = req
-            .pin_hash_enc
-            .as_ref()
-            .ok_or(StatusCode::MISSING_PARAMETER)?;
-        let peer = req
-            .key_agreement
-            .as_ref()
-            .ok_or(StatusCode::MISSING_PARAMETER)?;
+        let param = required(&req.pin_uv_auth_param)?;
+        let new_pin_enc = required(&req.new_pin_enc)?;
+        let pin_hash_enc = required(&req.pin_hash_enc)?;
+        let peer = required(&req.key_agreement)?;
         if self.state.pin.is_none() {
             return Err(StatusCode::PIN_NOT_SET);
         }
-        let shared = self
-            .key_agreement(p)?
-            .decapsulate(peer)
-            .map_err(|e| e.to_status())?;
+        let shared = self.shared_secret(p, peer)?;
         let signed = [new_pin_enc.as_slice(), pin_hash_enc].concat();
         if !p.verify(&shared, &signed, param) {
             return Err(StatusCode::PIN_AUTH_INVALID);
@@ -244,21 +227,12 @@ impl Authenticator {
         p: PinUvAuthProtocol,
         req: &ClientPinRequest,
     ) -> Result<Vec<u8>, StatusCode> {
-        let peer = req
-            .key_agreement
-            .as_ref()
-            .ok_or(StatusCode::MISSING_PARAMETER)?;
-        let pin_hash_enc = req
-            .pin_hash_enc
-            .as_ref()
-            .ok_or(StatusCode::MISSING_PARAMETER)?;
+        let peer = required(&req.key_agreement)?;
+        let pin_hash_enc = required(&req.pin_hash_enc)?;
         if self.state.pin.is_none() {
             return Err(StatusCode::PIN_NOT_SET);
         }
-        let shared = self
-            .key_agreement(p)?
-            .decapsulate(peer)
-            .map_err(|e| e.to_status())?;
+        let shared = self.shared_secret(p, peer)?;
         self.verify_pin_hash(p, &shared, pin_hash_enc)?;
         Ok(shared)
     }

@@ -232,6 +232,17 @@ fn insert_audit(
     .map(|_| ())
 }
 
+/// The applicant a credential belongs to.
+fn credential_owner(tx: &Connection, credential_id: &[u8]) -> Result<i64, StoreError> {
+    tx.query_row(
+        "SELECT applicant_id FROM credentials WHERE credential_id = ?1",
+        [credential_id],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or(StoreError::UnknownCredential)
+}
+
 fn validate(new: &NewApplicant) -> Result<(), StoreError> {
     let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
     if !digits(&new.registry_number) || new.registry_number.len() > 12 {
@@ -616,10 +627,7 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let applicant: Option<i64> = tx
-                .query_row("SELECT applicant_id FROM credentials WHERE credential_id = ?1", [credential_id], |r| r.get(0))
-                .optional()?;
-            let applicant = applicant.ok_or(StoreError::UnknownCredential)?;
+            let applicant = credential_owner(&tx, credential_id)?;
             tx.execute(
                 "UPDATE credentials SET sign_count = ?1, backup_state = ?2, record_json = ?3, last_used_at = ?4
                  WHERE credential_id = ?5",
@@ -638,14 +646,7 @@ impl Store for SqliteStore {
         }
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let applicant: Option<i64> = tx
-                .query_row(
-                    "SELECT applicant_id FROM credentials WHERE credential_id = ?1",
-                    [credential_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let applicant = applicant.ok_or(StoreError::UnknownCredential)?;
+            let applicant = credential_owner(&tx, credential_id)?;
             tx.execute(
                 "UPDATE credentials SET label = ?1 WHERE credential_id = ?2",
                 params![label, credential_id],
