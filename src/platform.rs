@@ -5,6 +5,10 @@
 
 use crate::cose::CoseAlgorithm;
 use crate::ctap2::client::{ClientError, Ctap2, PinUvAuthToken};
+use crate::ctap2::extensions::{
+    CredBlobInput, CredBlobOutput, ExtensionInputs, ExtensionOutputs, HmacSecretGetInput,
+    HmacSecretInput, HmacSecretOutput,
+};
 use crate::ctap2::{
     AuthenticatorOptions, GetAssertionRequest, GetAssertionResponse, MakeCredentialRequest,
     MakeCredentialResponse, PublicKeyCredentialDescriptor, PublicKeyCredentialParameters,
@@ -129,6 +133,18 @@ pub fn create<D: CtapDevice>(
     options: &CreateOptions,
     token: Option<&PinUvAuthToken>,
 ) -> Result<RegistrationResponseJson, PlatformError> {
+    create_with_extensions(ctap, origin, options, token, None)
+}
+
+/// [`create`] with CTAP2 extension inputs (credProtect, hmac-secret, credBlob, minPinLength,
+/// largeBlobKey); their outputs are in the authenticator data.
+pub fn create_with_extensions<D: CtapDevice>(
+    ctap: &mut Ctap2<D>,
+    origin: &str,
+    options: &CreateOptions,
+    token: Option<&PinUvAuthToken>,
+    extensions: Option<ExtensionInputs>,
+) -> Result<RegistrationResponseJson, PlatformError> {
     check_rp_id(&options.rp_id, origin)?;
     let client_data = client_data_json("webauthn.create", &options.challenge, origin);
     let hash = sha256(&client_data).to_vec();
@@ -186,7 +202,7 @@ pub fn create<D: CtapDevice>(
                 .map(|id| PublicKeyCredentialDescriptor::public_key(id.clone()))
                 .collect()
         }),
-        extensions: None,
+        extensions: extensions.clone(),
         options: Some(AuthenticatorOptions {
             rk: options.resident_key.then_some(true),
             up: None,
@@ -242,6 +258,28 @@ pub fn get<D: CtapDevice>(
     options: &GetOptions,
     token: Option<&PinUvAuthToken>,
 ) -> Result<AuthenticationResponseJson, PlatformError> {
+    get_with_extensions(ctap, origin, options, token, &GetExtensions::default())
+}
+
+/// Extension requests of a sign-in.
+#[derive(Debug, Clone, Default)]
+pub struct GetExtensions {
+    /// hmac-secret: one or two 32-byte salts; the outputs come back in
+    /// `clientExtensionResults.hmacGetSecret` (`output1`, `output2`).
+    pub hmac_salts: Vec<Vec<u8>>,
+    /// credBlob: ask for the stored blob (`clientExtensionResults.getCredBlob`).
+    pub cred_blob: bool,
+}
+
+/// [`get`] with extension requests; hmac-secret runs the key agreement and decrypts the
+/// outputs as a platform does (CTAP 2.1 §12.5).
+pub fn get_with_extensions<D: CtapDevice>(
+    ctap: &mut Ctap2<D>,
+    origin: &str,
+    options: &GetOptions,
+    token: Option<&PinUvAuthToken>,
+    ext: &GetExtensions,
+) -> Result<AuthenticationResponseJson, PlatformError> {
     check_rp_id(&options.rp_id, origin)?;
     let client_data = client_data_json("webauthn.get", &options.challenge, origin);
     let hash = sha256(&client_data).to_vec();
@@ -282,6 +320,32 @@ pub fn get<D: CtapDevice>(
             crate::ctap1::Ctap1Error::Status(crate::ctap1::StatusWord::WRONG_DATA),
         )));
     }
+    let mut inputs = ExtensionInputs::default();
+    let mut hmac_shared = None;
+    if !ext.hmac_salts.is_empty() {
+        if ext.hmac_salts.len() > 2 || ext.hmac_salts.iter().any(|s| s.len() != 32) {
+            return Err(PlatformError::Encoding(
+                "hmac-secret takes one or two 32-byte salts".into(),
+            ));
+        }
+        let info = ctap.get_info()?;
+        let protocol = Ctap2::<D>::preferred_pin_protocol(&info);
+        let (platform_key, shared) = ctap.shared_secret(protocol)?;
+        let salt_enc = protocol
+            .encrypt(&shared, &ext.hmac_salts.concat())
+            .map_err(|e| PlatformError::Encoding(e.to_string()))?;
+        let salt_auth = protocol.authenticate(&shared, &salt_enc);
+        inputs.hmac_secret = Some(HmacSecretInput::Get(HmacSecretGetInput {
+            key_agreement: platform_key.to_cose_value(),
+            salt_enc,
+            salt_auth,
+            pin_uv_auth_protocol: Some(u64::from(protocol)),
+        }));
+        hmac_shared = Some((protocol, shared));
+    }
+    if ext.cred_blob {
+        inputs.cred_blob = Some(CredBlobInput::Get(true));
+    }
     let request = GetAssertionRequest {
         rp_id: options.rp_id.clone(),
         client_data_hash: hash.clone(),
@@ -292,7 +356,7 @@ pub fn get<D: CtapDevice>(
                 .map(|id| PublicKeyCredentialDescriptor::public_key(id.clone()))
                 .collect()
         }),
-        extensions: None,
+        extensions: (!inputs.is_empty()).then_some(inputs),
         options: Some(AuthenticatorOptions {
             rk: None,
             up: None,
@@ -303,7 +367,38 @@ pub fn get<D: CtapDevice>(
     };
     let response = ctap.get_assertion(&request)?;
     let fallback = options.allow.first().cloned();
-    Ok(authentication_json(&response, client_data, fallback))
+    let mut json = authentication_json(&response, client_data, fallback);
+    if let Some(outputs) = authenticator_extension_outputs(&response.auth_data) {
+        if let (Some((protocol, shared)), Some(HmacSecretOutput::Secret(enc))) =
+            (&hmac_shared, &outputs.hmac_secret)
+        {
+            let plain = protocol
+                .decrypt(shared, enc)
+                .map_err(|e| PlatformError::Encoding(format!("hmac-secret output: {e}")))?;
+            let mut results = serde_json::Map::new();
+            for (i, chunk) in plain.chunks(32).enumerate() {
+                results.insert(
+                    format!("output{}", i + 1),
+                    Base64Url(chunk.to_vec()).encode().into(),
+                );
+            }
+            json.client_extension_results
+                .insert("hmacGetSecret".into(), serde_json::Value::Object(results));
+        }
+        if let Some(CredBlobOutput::Blob(blob)) = &outputs.cred_blob {
+            json.client_extension_results.insert(
+                "getCredBlob".into(),
+                Base64Url(blob.clone()).encode().into(),
+            );
+        }
+    }
+    Ok(json)
+}
+
+/// The extension outputs in assertion authenticator data, when the ED flag is set.
+fn authenticator_extension_outputs(auth_data: &[u8]) -> Option<ExtensionOutputs> {
+    let parsed = crate::webauthn::AuthenticatorData::from_bytes(auth_data).ok()?;
+    ExtensionOutputs::from_cbor(parsed.extensions.as_ref()?).ok()
 }
 
 /// Turns a getAssertion answer into AuthenticationResponseJSON.

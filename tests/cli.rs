@@ -198,3 +198,59 @@ fn cose_decode_prints_the_key() {
     let out = ctapkit(&["cose", "decode", "a1"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn make_credential_on_the_emulator_with_extensions_then_verify() {
+    let dir = tmpdir("ext");
+    let out = ctapkit(&[
+        "make-credential",
+        "--device",
+        "emulator:security-key",
+        "--rp-id",
+        "example.org",
+        "--rk",
+        "--hmac-secret",
+        "--cred-protect",
+        "2",
+        "--cred-blob",
+        "aGVsbG8",
+        "--challenge",
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reg: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ad = Base64Url::decode(reg["response"]["authenticatorData"].as_str().unwrap())
+        .unwrap()
+        .0;
+    assert_eq!(ad[32] & 0x80, 0x80, "ED flag: extension outputs present");
+    let file = dir.join("reg.json");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let out = ctapkit(&[
+        "verify",
+        "registration",
+        "--rp-id",
+        "example.org",
+        "--challenge",
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+        file.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("packed"), "{stdout}");
+    // An out-of-range credProtect level is a usage error.
+    let out = ctapkit(&[
+        "make-credential",
+        "--device",
+        "emulator",
+        "--rp-id",
+        "example.org",
+        "--cred-protect",
+        "4",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1235,3 +1235,95 @@ mod credential_management {
         assert!(err.contains("is not base64url"), "{err}");
     }
 }
+
+#[test]
+fn extensions_hmac_secret_cred_blob_and_cred_protect_round_trip() {
+    use ctapkit::ctap2::extensions::{
+        CredBlobInput, CredProtect, ExtensionInputs, HmacSecretInput,
+    };
+    use platform::GetExtensions;
+    let mut ctap = emulator("security-key");
+    let options = CreateOptions {
+        resident_key: true,
+        user_verification_required: false,
+        ..create_options(false)
+    };
+    let inputs = ExtensionInputs {
+        cred_protect: Some(CredProtect::from_u64(2).unwrap()),
+        hmac_secret: Some(HmacSecretInput::Create(true)),
+        cred_blob: Some(CredBlobInput::Store(b"blob!".to_vec())),
+        ..Default::default()
+    };
+    let reg =
+        platform::create_with_extensions(&mut ctap, ORIGIN, &options, None, Some(inputs)).unwrap();
+    let result = verify_registration(
+        &policy(UserVerification::Preferred),
+        &options.challenge,
+        &reg,
+    )
+    .unwrap();
+    assert!(
+        result.flags.ed(),
+        "extension outputs in the authenticator data"
+    );
+    let id = result.credential.id.0.clone();
+    let get = |salts: Vec<Vec<u8>>, ctap: &mut Ctap2<CtapHid<ChannelReports>>| {
+        let options = GetOptions {
+            rp_id: RP_ID.into(),
+            challenge: vec![4; 32],
+            allow: vec![id.clone()],
+            user_verification_required: false,
+        };
+        let ext = GetExtensions {
+            hmac_salts: salts,
+            cred_blob: true,
+        };
+        platform::get_with_extensions(ctap, ORIGIN, &options, None, &ext).unwrap()
+    };
+    let a = get(vec![vec![1; 32]], &mut ctap);
+    let b = get(vec![vec![1; 32], vec![2; 32]], &mut ctap);
+    let out = |r: &ctapkit::webauthn::AuthenticationResponseJson, k: &str| {
+        r.client_extension_results["hmacGetSecret"][k]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        out(&a, "output1"),
+        out(&b, "output1"),
+        "the same salt gives the same secret"
+    );
+    assert_ne!(out(&b, "output1"), out(&b, "output2"));
+    assert_eq!(
+        a.client_extension_results["getCredBlob"],
+        ctapkit::webauthn::Base64Url(b"blob!".to_vec()).encode()
+    );
+    // credProtect level 2: without an allowList and without UV the credential stays hidden.
+    let hidden = GetOptions {
+        rp_id: RP_ID.into(),
+        challenge: vec![4; 32],
+        allow: vec![],
+        user_verification_required: false,
+    };
+    let err = platform::get(&mut ctap, ORIGIN, &hidden, None).unwrap_err();
+    assert!(err.to_string().contains("NO_CREDENTIALS"), "{err}");
+}
+
+#[test]
+fn no_keepalive_fault_sends_none_while_waiting() {
+    let auth = Authenticator::with_profile_name("ios")
+        .unwrap()
+        .with_faults([Fault::NoKeepalive])
+        .with_user(UserSimulation::always(UserAction::ApproveAfter(
+            Duration::from_millis(300),
+        )));
+    let seen = Arc::new(Mutex::new(0u32));
+    let sink = seen.clone();
+    let mut ctap = connect(auth).on_keepalive(move |_| *sink.lock().unwrap() += 1);
+    platform::create(&mut ctap, ORIGIN, &create_options(true), None).unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        0,
+        "no KEEPALIVE under the no-keepalive fault"
+    );
+}

@@ -10,6 +10,7 @@ use super::Outcome;
 use ctapkit::cose::CoseAlgorithm;
 use ctapkit::ctap2::client::{ClientError, Ctap2, PinUvAuthToken};
 use ctapkit::ctap2::client_pin::permission;
+use ctapkit::ctap2::extensions::{CredBlobInput, ExtensionInputs, HmacSecretInput};
 use ctapkit::ctap2::{CredProtect, GetInfoResponse, StatusCode};
 use ctapkit::platform::{self, CreateOptions, GetOptions};
 use ctapkit::transport::{hid, CtapDevice, DeviceSpec};
@@ -68,6 +69,21 @@ pub struct MakeCredentialArgs {
     /// The device PIN (a pinUvAuthToken is obtained with it).
     #[arg(long, env = "CTAPKIT_PIN", hide_env_values = true)]
     pin: Option<String>,
+    /// credProtect level: 1 (optional), 2 (optional with credential ID list), 3 (UV required).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=3))]
+    cred_protect: Option<u64>,
+    /// Ask for an hmac-secret capable credential.
+    #[arg(long)]
+    hmac_secret: bool,
+    /// Store this blob (base64url, up to 32 bytes) with the credential (credBlob).
+    #[arg(long)]
+    cred_blob: Option<String>,
+    /// Ask for a largeBlobKey (discoverable credentials).
+    #[arg(long)]
+    large_blob_key: bool,
+    /// Ask for the minimum PIN length (minPinLength).
+    #[arg(long)]
+    min_pin_length: bool,
 }
 
 /// `ctapkit get-assertion` arguments.
@@ -93,6 +109,13 @@ pub struct GetAssertionArgs {
     /// The device PIN.
     #[arg(long, env = "CTAPKIT_PIN", hide_env_values = true)]
     pin: Option<String>,
+    /// hmac-secret salt, base64url, 32 bytes (repeatable: at most two); outputs are printed
+    /// in clientExtensionResults.hmacGetSecret.
+    #[arg(long = "hmac-salt")]
+    hmac_salts: Vec<String>,
+    /// Read the credential's credBlob (clientExtensionResults.getCredBlob).
+    #[arg(long)]
+    get_cred_blob: bool,
 }
 
 /// `ctapkit pin` subcommands.
@@ -340,7 +363,21 @@ pub fn make_credential(args: MakeCredentialArgs) -> Result<Outcome> {
         permission::MAKE_CREDENTIAL,
         &args.rp_id,
     )?;
-    let response = platform::create(&mut ctap, &origin, &options, token.as_ref())?;
+    let mut ext = ExtensionInputs {
+        cred_protect: args.cred_protect.and_then(CredProtect::from_u64),
+        hmac_secret: args.hmac_secret.then_some(HmacSecretInput::Create(true)),
+        large_blob_key: args.large_blob_key.then_some(true),
+        min_pin_length: args.min_pin_length.then_some(true),
+        ..Default::default()
+    };
+    if let Some(blob) = &args.cred_blob {
+        let bytes = Base64Url::decode(blob)
+            .with_context(|| format!("--cred-blob {blob:?} is not base64url"))?;
+        ext.cred_blob = Some(CredBlobInput::Store(bytes.0));
+    }
+    let ext = (!ext.is_empty()).then_some(ext);
+    let response =
+        platform::create_with_extensions(&mut ctap, &origin, &options, token.as_ref(), ext)?;
     println!("{}", serde_json::to_string_pretty(&response)?);
     eprintln!(
         "verify with: ctapkit verify registration --rp-id {} --origin {origin} --challenge {} FILE",
@@ -373,7 +410,20 @@ pub fn get_assertion(args: GetAssertionArgs) -> Result<Outcome> {
         user_verification_required: args.uv,
     };
     let token = token(&mut ctap, &args.pin, permission::GET_ASSERTION, &args.rp_id)?;
-    let response = platform::get(&mut ctap, &origin, &options, token.as_ref())?;
+    let ext = platform::GetExtensions {
+        hmac_salts: args
+            .hmac_salts
+            .iter()
+            .map(|s| {
+                Base64Url::decode(s)
+                    .map(|b| b.0)
+                    .with_context(|| format!("--hmac-salt {s:?} is not base64url"))
+            })
+            .collect::<Result<_>>()?,
+        cred_blob: args.get_cred_blob,
+    };
+    let response =
+        platform::get_with_extensions(&mut ctap, &origin, &options, token.as_ref(), &ext)?;
     println!("{}", serde_json::to_string_pretty(&response)?);
     Ok(Outcome::Pass)
 }
