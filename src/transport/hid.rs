@@ -61,6 +61,47 @@ systemd's 70-u2f.rules covers most keys), add yourself to the plugdev group, run
 pub struct HidReports {
     device: hidapi::HidDevice,
     path: String,
+    report_size: usize,
+}
+
+/// The input report size a HID report descriptor declares for the FIDO collection: the
+/// Report Count (with 8-bit Report Size) in force at the first Input item; `None` when the
+/// descriptor does not say (callers then use 64, which every known FIDO device uses).
+pub fn report_size_from_descriptor(descriptor: &[u8]) -> Option<usize> {
+    let (mut count, mut size) = (None, None);
+    let mut i = 0;
+    while i < descriptor.len() {
+        let prefix = descriptor[i];
+        if prefix == 0xfe {
+            // Long item: skip it.
+            let len = usize::from(*descriptor.get(i + 1)?);
+            i += 3 + len;
+            continue;
+        }
+        let len = match prefix & 0x03 {
+            3 => 4,
+            n => usize::from(n),
+        };
+        let data = descriptor.get(i + 1..i + 1 + len)?;
+        let value = data
+            .iter()
+            .rev()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        match prefix & 0xfc {
+            0x94 => count = Some(value), // Report Count
+            0x74 => size = Some(value),  // Report Size (bits)
+            0x80 => {
+                // Input item: the report layout is known now.
+                return match (count, size) {
+                    (Some(c), Some(8)) if (8..=64).contains(&c) => Some(c),
+                    _ => None,
+                };
+            }
+            _ => {}
+        }
+        i += 1 + len;
+    }
+    None
 }
 
 impl ReportIo for HidReports {
@@ -76,7 +117,7 @@ impl ReportIo for HidReports {
     }
 
     fn read_report(&mut self, timeout: Duration) -> io::Result<Option<Vec<u8>>> {
-        let mut buf = [0u8; 64];
+        let mut buf = [0u8; 65];
         let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
         match self.device.read_timeout(&mut buf, ms) {
             Ok(0) => Ok(None),
@@ -87,6 +128,10 @@ impl ReportIo for HidReports {
 
     fn describe(&self) -> String {
         format!("hid:{}", self.path)
+    }
+
+    fn report_size(&self) -> usize {
+        self.report_size
     }
 }
 
@@ -106,9 +151,16 @@ pub fn open(path: &str) -> Result<CtapHid<HidReports>, TransportError> {
             TransportError::Backend(format!("cannot open {path}: {text}"))
         }
     })?;
+    let mut descriptor = [0u8; 4096];
+    let report_size = device
+        .get_report_descriptor(&mut descriptor)
+        .ok()
+        .and_then(|n| report_size_from_descriptor(&descriptor[..n]))
+        .unwrap_or(crate::ctaphid::DEFAULT_REPORT_SIZE);
     CtapHid::open(HidReports {
         device,
         path: path.to_string(),
+        report_size,
     })
 }
 
@@ -131,5 +183,26 @@ pub fn open_only() -> Result<CtapHid<HidReports>, TransportError> {
                 .collect::<Vec<_>>()
                 .join("\n")
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_size_comes_from_the_descriptor() {
+        let fido = crate::transport::uhid::FIDO_REPORT_DESCRIPTOR;
+        assert_eq!(report_size_from_descriptor(&fido), Some(64));
+        let mut small = fido;
+        small[17] = 0x20; // Report Count 32
+        assert_eq!(report_size_from_descriptor(&small), Some(32));
+        assert_eq!(report_size_from_descriptor(&[]), None);
+        assert_eq!(report_size_from_descriptor(&[0x95]), None, "truncated item");
+        assert_eq!(
+            report_size_from_descriptor(&[0x75, 0x10, 0x95, 0x40, 0x81, 0x02]),
+            None,
+            "16-bit fields"
+        );
     }
 }
