@@ -3,6 +3,7 @@
 //! (`../shared/spec/enrollment-flow.md`), behind one [`store::Store`] interface with an
 //! embedded SQLite implementation.
 
+pub mod qr;
 pub mod store;
 
 pub use store::{SqliteStore, Store, StoreError};

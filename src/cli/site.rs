@@ -60,6 +60,22 @@ pub enum SiteCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show a registration URL as a QR code (terminal), and write it as PNG and/or SVG for
+    /// the QR sheet. URLs are shown once at creation: only their hash is stored.
+    Qr {
+        /// The registration URL (as printed by `applicant add` or `url reissue`).
+        #[arg(long)]
+        url: String,
+        /// Write a PNG here.
+        #[arg(long)]
+        png: Option<PathBuf>,
+        /// Write an SVG here.
+        #[arg(long)]
+        svg: Option<PathBuf>,
+        /// PNG pixels per module.
+        #[arg(long, default_value_t = 8)]
+        scale: usize,
+    },
     /// Print the audit trail.
     Audit {
         #[command(flatten)]
@@ -253,6 +269,30 @@ pub fn run(cmd: SiteCommand) -> Result<Outcome> {
                         );
                     }
                 }
+            }
+        }
+        SiteCommand::Qr {
+            url,
+            png,
+            svg,
+            scale,
+        } => {
+            use ctapkit::enrollment::qr;
+            if !(url.starts_with("https://") || url.starts_with("http://")) || !url.contains("/r/")
+            {
+                anyhow::bail!("{url:?} is not a registration URL (…/r/TOKEN)");
+            }
+            println!("{}", qr::terminal(&url)?);
+            println!("{url}");
+            if let Some(path) = png {
+                std::fs::write(&path, qr::png(&url, scale.clamp(1, 64))?)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                println!("PNG written to {}", path.display());
+            }
+            if let Some(path) = svg {
+                std::fs::write(&path, qr::svg(&url)?)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                println!("SVG written to {}", path.display());
             }
         }
         SiteCommand::Audit { db, json } => {
