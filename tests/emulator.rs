@@ -1327,3 +1327,33 @@ fn no_keepalive_fault_sends_none_while_waiting() {
         "no KEEPALIVE under the no-keepalive fault"
     );
 }
+
+#[test]
+fn discoverable_sign_in_needs_a_user_handle() {
+    let mut ctap = emulator("android");
+    let options = create_options(true);
+    let reg = platform::create(&mut ctap, ORIGIN, &options, None).unwrap();
+    let policy = policy(UserVerification::Required);
+    let record = verify_registration(&policy, &options.challenge, &reg)
+        .unwrap()
+        .credential;
+    let get = GetOptions {
+        rp_id: RP_ID.into(),
+        challenge: vec![6; 32],
+        allow: vec![],
+        user_verification_required: true,
+    };
+    let mut assertion = platform::get(&mut ctap, ORIGIN, &get, None).unwrap();
+    let expected = AssertionExpectations {
+        challenge: &get.challenge,
+        allow_credentials: &[],
+        user_handle: Some(&options.user_id),
+    };
+    verify_authentication(&policy, &expected, &record, &assertion).unwrap();
+    assertion.response.user_handle = None;
+    let err = verify_authentication(&policy, &expected, &record, &assertion).unwrap_err();
+    assert_eq!(err.step, Step::AUTH_USER_HANDLE);
+    assertion.response.user_handle = Some(ctapkit::webauthn::Base64Url(vec![0xee; 8]));
+    let err = verify_authentication(&policy, &expected, &record, &assertion).unwrap_err();
+    assert_eq!(err.step, Step::AUTH_USER_HANDLE);
+}

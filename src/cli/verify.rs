@@ -167,9 +167,11 @@ fn assertion(args: AssertionArgs) -> Result<Outcome> {
     let input = read_input(&args.file)?;
     let response: AuthenticationResponseJson = serde_json::from_slice(&input)
         .with_context(|| format!("{} is not an AuthenticationResponseJSON", args.file))?;
+    // The record names the credential: the user was identified before the ceremony.
+    let allow = [record.id.0.clone()];
     let expected = AssertionExpectations {
         challenge: &challenge,
-        allow_credentials: &[],
+        allow_credentials: &allow,
         user_handle: None,
     };
     match verify_authentication(&policy, &expected, &record, &response) {

@@ -116,6 +116,14 @@ pub fn verify_authentication(
             Failure::CredentialNotAllowed,
         ));
     }
+    // Step 6: a user not identified beforehand (no allowCredentials) is identified by
+    // response.userHandle, which must then be present.
+    if expected.allow_credentials.is_empty() && response.response.user_handle.is_none() {
+        return Err(CeremonyError::new(
+            Step::AUTH_USER_HANDLE,
+            Failure::UserHandleMissing,
+        ));
+    }
     // Step 6: the user handle, when present, is the credential owner's.
     if let (Some(expected_handle), Some(handle)) =
         (expected.user_handle, &response.response.user_handle)

@@ -202,6 +202,9 @@ pub enum Failure {
     /// The credential is not in allowCredentials.
     #[error("credential was not in allowCredentials")]
     CredentialNotAllowed,
+    /// No allowCredentials were sent, and the response has no userHandle to identify the user.
+    #[error("the response has no userHandle, so the user cannot be identified (no allowCredentials were sent)")]
+    UserHandleMissing,
     /// The userHandle does not belong to the credential's owner.
     #[error("userHandle does not match the credential's user")]
     UserHandleMismatch,
@@ -253,6 +256,7 @@ impl Failure {
             Failure::CredentialAlreadyRegistered => "sign in with the existing credential instead",
             Failure::CredentialNotAllowed
             | Failure::UserHandleMismatch
+            | Failure::UserHandleMissing
             | Failure::CredentialIdMismatch => {
                 "use the credential registered for this applicant"
             }
