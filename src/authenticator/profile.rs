@@ -139,24 +139,9 @@ pub fn android() -> Profile {
                  and observed registrations: attestation none, UP UV BE BS, signCount 0",
         aaguid: aaguid(GOOGLE_PASSWORD_MANAGER_AAGUID),
         model: "Google Password Manager",
-        ctap2: true,
-        ctap1: false,
-        platform: true,
-        transports: &["internal", "hybrid"],
         algorithms: &[CoseAlgorithm::Es256, CoseAlgorithm::Rs256],
-        attestation: AttestationKind::None,
-        backup_eligible: true,
-        backed_up: true,
-        sign_count: SignCountMode::AlwaysZero,
-        builtin_uv: true,
-        uv_not_configured: false,
-        client_pin: false,
-        pin_protocols: &[2, 1],
-        extensions: PLATFORM_EXTENSIONS,
-        discoverable_slots: None,
-        credential_management: false,
-        make_cred_uv_not_required: false,
-        always_discoverable: true,
+        // Everything else as the other synced platform authenticator.
+        ..ios()
     }
 }
 
