@@ -10,6 +10,7 @@ mod ctap;
 mod demo;
 mod device;
 mod emulate;
+mod enroll;
 mod site;
 mod verify;
 
@@ -25,6 +26,9 @@ pub struct Cli {
 enum Command {
     /// Run every emulated device through the site's registration and sign-in, with a summary.
     Demo(demo::DemoArgs),
+    /// Drive an authenticator through the enrollment site's flow (steps 1-8, then the second
+    /// scan) and report every step.
+    Enroll(enroll::EnrollArgs),
     /// Verify a browser's registration or assertion JSON as a relying party would.
     #[command(subcommand)]
     Verify(verify::VerifyCommand),
@@ -73,6 +77,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => demo::run(args),
+        Command::Enroll(args) => enroll::run(args),
         Command::Verify(cmd) => verify::run(cmd),
         Command::Cose(cmd) => cose::run(cmd),
         Command::Devices { json } => ctap::devices(json),

@@ -57,6 +57,9 @@ pub struct Applicant {
     pub card_certificate: CertificateStatus,
     /// Second certificate (the one used through FIDO2).
     pub second_certificate: CertificateStatus,
+    /// The WebAuthn user handle (`user.id`): 16 random bytes, no personal data.
+    #[serde(skip)]
+    pub user_handle: Vec<u8>,
 }
 
 impl Applicant {

@@ -13,6 +13,7 @@ pub mod authentication;
 pub mod client_data;
 pub mod error;
 pub mod json;
+pub mod models;
 pub mod policy;
 pub mod registration;
 

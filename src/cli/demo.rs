@@ -1,234 +1,295 @@
-//! `ctapkit demo`: every emulated device through a registration and a sign-in under the
-//! enrollment site's WebAuthn policy (user verification required, ES256/RS256, platform
-//! authenticators), with a summary table. The enrollment site itself joins in a later
-//! release; until then the ceremonies run directly against the verification core.
+//! `ctapkit demo`: the README's first command. Starts the enrollment site in-process on a
+//! temporary database, creates a sample applicant (QR code shown), and runs the emulated
+//! devices through the site's exact flow with `ctapkit enroll`'s runner, under the site's
+//! policy, with a summary table. `--serve` keeps the site up for a browser.
 
 use std::io::IsTerminal as _;
-use std::time::Instant;
+use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use clap::Args;
+use serde::Serialize;
 
 use super::Outcome;
 use ctapkit::authenticator::Authenticator;
-use ctapkit::cose::CoseAlgorithm;
-use ctapkit::ctap2::client::Ctap2;
-use ctapkit::ctap2::client_pin::permission;
-use ctapkit::platform::{self, CreateOptions, GetOptions, PlatformError};
-use ctapkit::transport::{loopback, CtapDevice as _};
-use ctapkit::webauthn::authentication::{verify_authentication, AssertionExpectations};
-use ctapkit::webauthn::registration::verify_registration;
-use ctapkit::webauthn::{Policy, UserVerification};
+use ctapkit::enroll::report::pad;
+use ctapkit::enroll::{self, EnrollOptions, LocalSite, Report};
+use ctapkit::enrollment::qr;
+use ctapkit::site::SitePolicy;
 
 /// `ctapkit demo` arguments.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Admit cross-platform keys (USB security keys), as a relaxed policy would.
-    #[arg(long)]
-    allow_cross_platform: bool,
-    /// Print JSON instead of a table.
+    /// Print the results as JSON (each with its full enroll report).
     #[arg(long)]
     json: bool,
+    /// Keep the site running afterwards and print the sample applicant's URL to open in a
+    /// browser (Ctrl-C stops).
+    #[arg(long)]
+    serve: bool,
+    /// Port of the site (0: any free port; with --serve the default is 8080).
+    #[arg(long)]
+    port: Option<u16>,
 }
 
-const RP_ID: &str = "localhost";
-const ORIGIN: &str = "http://localhost:8080";
+/// One demo case: a profile under a policy, with the outcome the manual predicts.
+struct Case {
+    profile: &'static str,
+    policy: SitePolicy,
+    pin: Option<&'static str>,
+    /// `None`: passes; `Some(step)`: fails at that step.
+    expected_failure: Option<&'static str>,
+    why: &'static str,
+}
 
-#[derive(Debug, serde::Serialize)]
+fn cases() -> Vec<Case> {
+    let strict = SitePolicy::jpa_hpki;
+    let relaxed = SitePolicy::jpa_hpki_cross_platform;
+    vec![
+        Case {
+            profile: "ios",
+            policy: strict(),
+            pin: None,
+            expected_failure: None,
+            why: "iPhone with Face ID / Touch ID",
+        },
+        Case {
+            profile: "android",
+            policy: strict(),
+            pin: None,
+            expected_failure: None,
+            why: "Android with fingerprint",
+        },
+        Case {
+            profile: "no-biometric",
+            policy: strict(),
+            pin: None,
+            expected_failure: Some("5"),
+            why: "phone without biometrics enrolled",
+        },
+        Case {
+            profile: "security-key",
+            policy: strict(),
+            pin: None,
+            expected_failure: Some("5"),
+            why: "USB key: the site admits platform authenticators only",
+        },
+        Case {
+            profile: "security-key",
+            policy: relaxed(),
+            pin: Some("1234"),
+            expected_failure: None,
+            why: "USB key with a PIN, under a policy that admits it",
+        },
+        Case {
+            profile: "u2f",
+            policy: relaxed(),
+            pin: None,
+            expected_failure: Some("5"),
+            why: "U2F-only key: cannot verify the user",
+        },
+    ]
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Row {
     profile: String,
-    model: String,
+    policy: String,
     passed: bool,
+    as_expected: bool,
+    expected: String,
     step: String,
-    detail: String,
-    format: String,
-    algorithm: String,
-    flags: String,
-    sign_count: String,
-    millis: u128,
+    reason: String,
+    report: Report,
 }
 
 /// Runs the demo.
 pub fn run(args: DemoArgs) -> Result<Outcome> {
-    let profiles = ["ios", "android", "security-key", "no-biometric", "u2f"];
+    let port = args.port.unwrap_or(if args.serve { 8080 } else { 0 });
+    let site = LocalSite::start(SitePolicy::jpa_hpki(), port).map_err(anyhow::Error::msg)?;
+    let relaxed =
+        LocalSite::start(SitePolicy::jpa_hpki_cross_platform(), 0).map_err(anyhow::Error::msg)?;
+    let sample = site
+        .add_applicant(
+            enroll::SAMPLE_REGISTRY_NUMBER,
+            "薬剤 太郎",
+            enroll::SAMPLE_BIRTH_DATE,
+            Duration::from_secs(30 * 86_400),
+        )
+        .map_err(anyhow::Error::msg)?;
+    if !args.json {
+        println!(
+            "enrollment site running at {} (policy jpa-hpki, database {})",
+            site.site.base_url(),
+            site.db_path.display()
+        );
+        println!(
+            "sample applicant {0}: username {0}-jpa, password {1}",
+            sample.registry_number, sample.password
+        );
+        println!("registration URL (the QR sheet):");
+        println!("{}", qr::terminal(&sample.url).unwrap_or_default());
+        println!("{}\n", sample.url);
+    }
     let mut rows = Vec::new();
-    for name in profiles {
+    for (i, case) in cases().into_iter().enumerate() {
+        let target = if case.policy.name == site.site.config.policy.name {
+            &site
+        } else {
+            &relaxed
+        };
+        let number = format!("90000{}", i + 1);
+        let applicant = target
+            .add_applicant(
+                &number,
+                "デモ 申請者",
+                "1985-04-01",
+                Duration::from_secs(86_400),
+            )
+            .map_err(anyhow::Error::msg)?;
+        let mut device = enroll::emulated(Authenticator::with_profile_name(case.profile)?)
+            .with_context(|| format!("cannot start the {} emulator", case.profile))?;
+        let options = EnrollOptions {
+            device_name: format!("emulator:{}", case.profile),
+            registration_url: applicant.url.clone(),
+            password: applicant.password.clone(),
+            registry_number: Some(number.clone()),
+            wrong_passwords: 0,
+            second_scan: true,
+            pin: case.pin.map(str::to_string),
+            policy: Some(case.policy.name.to_string()),
+            http_timeout: Duration::from_secs(30),
+        };
         if !args.json {
-            eprintln!("running the flow for the {name} emulator…");
+            eprintln!(
+                "running the flow for {} under {}…",
+                case.profile, case.policy.name
+            );
         }
-        rows.push(run_profile(name, args.allow_cross_platform)?);
+        let report = enroll::enroll(&mut device, &options, None, &mut |_| {});
+        let failure = report.first_failure();
+        let step = failure
+            .map(|f| f.id.clone())
+            .unwrap_or_else(|| "8 + 2nd scan".into());
+        let reason = match failure {
+            Some(f) => format!(
+                "{}: {}",
+                case.why,
+                f.guidance.clone().unwrap_or_else(|| f.detail.clone())
+            ),
+            None => format!(
+                "registered ({}), label {:?}; second scan signed in — {}",
+                report
+                    .registration
+                    .as_ref()
+                    .and_then(|r| r.attestation_format.clone())
+                    .unwrap_or_default(),
+                report
+                    .registration
+                    .as_ref()
+                    .and_then(|r| r.label.clone())
+                    .unwrap_or_default(),
+                case.why
+            ),
+        };
+        let as_expected = failure.map(|f| f.id.as_str()) == case.expected_failure;
+        rows.push(Row {
+            profile: case.profile.into(),
+            policy: case.policy.name.into(),
+            passed: report.passed,
+            as_expected,
+            expected: match case.expected_failure {
+                None => "pass".into(),
+                Some(step) => format!("fail at step {step}"),
+            },
+            step,
+            reason,
+            report,
+        });
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
         print_table(&rows);
     }
-    Ok(Outcome::Pass)
-}
-
-fn run_profile(name: &str, allow_cross_platform: bool) -> Result<Row> {
-    let auth = Authenticator::with_profile_name(name)?;
-    let model = auth.profile().model.to_string();
-    let platform_device = auth.profile().platform;
-    let faults = auth.hid_faults();
-    let mut ctap = Ctap2::new(loopback::connect(name, auth, faults)?);
-    let started = Instant::now();
-    let mut row = Row {
-        profile: name.to_string(),
-        model,
-        passed: false,
-        step: String::new(),
-        detail: String::new(),
-        format: "-".into(),
-        algorithm: "-".into(),
-        flags: "-".into(),
-        sign_count: "-".into(),
-        millis: 0,
-    };
-    let finish = |mut row: Row, step: &str, detail: String, passed: bool| {
-        row.step = step.to_string();
-        row.detail = detail;
-        row.passed = passed;
-        row.millis = started.elapsed().as_millis();
-        row
-    };
-    // Step 5 policy: platform attachment. A USB key is not offered by the browser at all.
-    if !platform_device && !allow_cross_platform {
-        return Ok(finish(
-            row,
-            "5 Register",
-            "cross-platform key: the site asks for a platform authenticator (phone); use HPKI card authentication, or run with --allow-cross-platform".into(),
-            false,
-        ));
+    let all_expected = rows.iter().all(|r| r.as_expected);
+    if args.serve {
+        println!(
+            "\nthe site stays up: open {} in a browser (password {}); Ctrl-C stops",
+            sample.url, sample.password
+        );
+        let (tx, rx) = std::sync::mpsc::channel();
+        ctrlc::set_handler(move || {
+            let _ = tx.send(());
+        })
+        .context("cannot install the Ctrl-C handler")?;
+        let _ = rx.recv();
     }
-    let policy = Policy::new(RP_ID)
-        .with_origins([ORIGIN])
-        .with_user_verification(UserVerification::Required);
-    let options = CreateOptions {
-        rp_id: RP_ID.into(),
-        rp_name: "HPKI second certificate (demo)".into(),
-        user_id: b"999999".to_vec(),
-        user_name: "999999-jpa".into(),
-        user_display_name: "Pharmacist 999999".into(),
-        challenge: random32(),
-        algorithms: vec![CoseAlgorithm::Es256, CoseAlgorithm::Rs256],
-        resident_key: true,
-        user_verification_required: true,
-        exclude: vec![],
-    };
-    // A PIN-capable key verifies the user with its PIN.
-    let token = if !platform_device
-        && ctap.device_mut().capabilities() & ctapkit::ctaphid::capability::CBOR != 0
-    {
-        let info = ctap.get_info()?;
-        let p =
-            Ctap2::<ctapkit::transport::CtapHid<loopback::ChannelReports>>::preferred_pin_protocol(
-                &info,
-            );
-        ctap.set_pin(p, "1234")?;
-        Some(ctap.pin_token(
-            p,
-            "1234",
-            permission::MAKE_CREDENTIAL | permission::GET_ASSERTION,
-            Some(RP_ID),
-            true,
-        )?)
+    Ok(if all_expected {
+        Outcome::Pass
     } else {
-        None
-    };
-    let reg = match platform::create(&mut ctap, ORIGIN, &options, token.as_ref()) {
-        Ok(r) => r,
-        Err(e) => return Ok(finish(row, "5 Register", guidance(&e), false)),
-    };
-    let result = match verify_registration(&policy, &options.challenge, &reg) {
-        Ok(r) => r,
-        Err(e) => {
-            return Ok(finish(
-                row,
-                "5 Register",
-                format!("{e}; {}", e.failure.hint()),
-                false,
-            ))
-        }
-    };
-    let summary = result.summary();
-    row.format = summary.fmt.to_string();
-    row.algorithm = summary.algorithm.clone();
-    row.flags = summary.flags.clone();
-    let get = GetOptions {
-        rp_id: RP_ID.into(),
-        challenge: random32(),
-        allow: vec![result.credential.id.0.clone()],
-        user_verification_required: true,
-    };
-    let assertion = match platform::get(&mut ctap, ORIGIN, &get, token.as_ref()) {
-        Ok(a) => a,
-        Err(e) => return Ok(finish(row, "second scan: Sign In", guidance(&e), false)),
-    };
-    let expected = AssertionExpectations {
-        challenge: &get.challenge,
-        allow_credentials: &get.allow,
-        user_handle: Some(&options.user_id),
-    };
-    match verify_authentication(&policy, &expected, &result.credential, &assertion) {
-        Ok(r) => {
-            row.sign_count = r.sign_count.to_string();
-            Ok(finish(
-                row,
-                "8 + second scan",
-                "registered and signed in".into(),
-                true,
-            ))
-        }
-        Err(e) => Ok(finish(row, "second scan: Sign In", e.to_string(), false)),
-    }
-}
-
-/// The enrollment manual's guidance for what the device or client refused.
-fn guidance(e: &PlatformError) -> String {
-    let text = e.to_string();
-    if text.contains("INVALID_OPTION") || text.contains("UV_") {
-        format!("Security Key Error ({text}): no biometrics enrolled — enroll one, then restart from step 2")
-    } else if matches!(e, PlatformError::UvUnavailable) {
-        format!("{text}: not usable for this site — use HPKI card authentication")
-    } else {
-        text
-    }
-}
-
-fn random32() -> Vec<u8> {
-    let mut b = vec![0u8; 32];
-    let _ = aws_lc_rs::rand::fill(&mut b);
-    b
+        Outcome::Fail
+    })
 }
 
 fn print_table(rows: &[Row]) {
     let color = std::io::stdout().is_terminal();
+    let paint = |passed: bool| {
+        let (word, code) = if passed {
+            ("PASS", "32")
+        } else {
+            ("FAIL", "31")
+        };
+        if color {
+            format!("\x1b[{code}m{word}\x1b[0m")
+        } else {
+            word.to_string()
+        }
+    };
     println!();
     println!(
-        "{:<13} {:<6} {:<18} {:<8} {:<6} {:<18} {:<5} {:>6}  reason",
-        "profile", "result", "step", "format", "alg", "flags", "count", "ms"
+        "{} {} {:<6} {:<13} {:<6} {:<6} {:<11} {:>5} {:>5}  reason",
+        pad("profile", 13),
+        pad("policy", 24),
+        "result",
+        "step",
+        "format",
+        "alg",
+        "flags",
+        "count",
+        "ms"
     );
     for r in rows {
-        let verdict = match (r.passed, color) {
-            (true, true) => "\x1b[32mPASS\x1b[0m  ".to_string(),
-            (false, true) => "\x1b[31mFAIL\x1b[0m  ".to_string(),
-            (true, false) => "PASS  ".to_string(),
-            (false, false) => "FAIL  ".to_string(),
-        };
+        let reg = r.report.registration.as_ref();
         println!(
-            "{:<13} {} {:<18} {:<8} {:<6} {:<18} {:<5} {:>6}  {}",
-            r.profile,
-            verdict,
+            "{} {} {}{} {:<13} {:<6} {:<6} {:<11} {:>5} {:>5}  {}",
+            pad(&r.profile, 13),
+            pad(&r.policy, 24),
+            paint(r.passed),
+            if r.as_expected { "  " } else { "!!" },
             r.step,
-            r.format,
-            r.algorithm,
-            r.flags,
-            r.sign_count,
-            r.millis,
-            r.detail
+            reg.and_then(|s| s.attestation_format.clone())
+                .unwrap_or_else(|| "-".into()),
+            reg.and_then(|s| s.algorithm.clone())
+                .unwrap_or_else(|| "-".into()),
+            reg.map(|s| s.flags().replace(' ', ""))
+                .unwrap_or_else(|| "-".into()),
+            r.report
+                .sign_in
+                .as_ref()
+                .map(|s| s.sign_count.to_string())
+                .unwrap_or_else(|| "-".into()),
+            r.report.total_millis,
+            r.reason
         );
     }
     println!();
-    println!("policy: rp.id {RP_ID}, origin {ORIGIN}, user verification required, ES256/RS256, platform attachment");
+    let unexpected = rows.iter().filter(|r| !r.as_expected).count();
+    if unexpected == 0 {
+        println!("every outcome is what the manual predicts (ios/android pass; no biometrics and USB keys fail at step 5 under jpa-hpki)");
+    } else {
+        println!("{unexpected} outcome(s) marked !! differ from what the manual predicts");
+    }
+    println!("run one device yourself: ctapkit enroll --device emulator:ios   (or --device hid for a USB key)");
 }

@@ -4,39 +4,51 @@ use std::io::IsTerminal as _;
 
 use anyhow::{Context as _, Result};
 
-use ctapkit::authenticator::Authenticator;
+use ctapkit::authenticator::{Authenticator, AuthenticatorError, Profile};
 use ctapkit::ctap2::client::Ctap2;
 use ctapkit::ctaphid::KeepaliveStatus;
 use ctapkit::transport::{self, hid, loopback, udp, CtapDevice, DeviceSpec};
 
 /// Opens the device named by `spec`.
 pub fn open(spec: &DeviceSpec) -> Result<Box<dyn CtapDevice>> {
+    open_with(spec, Authenticator::with_profile_name).map(|(device, _)| device)
+}
+
+/// Opens the device named by `spec`; an emulator is built by `emulator` from its profile name
+/// (for faults and user simulation), and its profile is returned too.
+pub fn open_with(
+    spec: &DeviceSpec,
+    emulator: impl FnOnce(&str) -> Result<Authenticator, AuthenticatorError>,
+) -> Result<(Box<dyn CtapDevice>, Option<Profile>)> {
     Ok(match spec {
-        DeviceSpec::Hid => Box::new(hid::open_only()?),
-        DeviceSpec::HidPath(path) => Box::new(hid::open(path)?),
+        DeviceSpec::Hid => (Box::new(hid::open_only()?), None),
+        DeviceSpec::HidPath(path) => (Box::new(hid::open(path)?), None),
         DeviceSpec::Udp(addr) => {
             let local = udp::DEFAULT_CLIENT_ADDR
                 .parse()
                 .context("default client address")?;
-            Box::new(udp::connect(*addr, local).with_context(|| {
+            let device = udp::connect(*addr, local).with_context(|| {
                 format!("no UDP authenticator answered at {addr}: start one with `ctapkit emulate --udp {addr}`")
-            })?)
+            })?;
+            (Box::new(device), None)
         }
         DeviceSpec::Emulator(profile) => {
-            let auth = Authenticator::with_profile_name(profile)?;
+            let auth = emulator(profile)?;
+            let chosen = auth.profile().clone();
             let faults = auth.hid_faults();
-            Box::new(loopback::connect(
-                &format!("emulator:{profile}"),
-                auth,
-                faults,
-            )?)
+            let device = loopback::connect(&format!("emulator:{profile}"), auth, faults)?;
+            (Box::new(device), Some(chosen))
         }
     })
 }
 
 /// A CTAP2 client on `spec` that prints a prompt when the device waits for a touch.
 pub fn client(spec: &DeviceSpec) -> Result<Ctap2<Box<dyn CtapDevice>>> {
-    let device = open(spec)?;
+    client_on(open(spec)?)
+}
+
+/// A CTAP2 client on an open device that prints a prompt when the device waits for a touch.
+pub fn client_on(device: Box<dyn CtapDevice>) -> Result<Ctap2<Box<dyn CtapDevice>>> {
     let cancel = device.cancel_handle();
     install_ctrl_c(cancel);
     let mut prompted = false;

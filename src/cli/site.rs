@@ -10,6 +10,7 @@ use clap::{Args, Subcommand};
 use super::Outcome;
 use ctapkit::enrollment::now;
 use ctapkit::enrollment::store::{reason_text, NewApplicant, SqliteStore, Store};
+use ctapkit::site::{SiteConfig, SitePolicy};
 
 /// Where the database lives.
 #[derive(Debug, Args, Clone)]
@@ -29,6 +30,8 @@ impl DbArgs {
 /// `site` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum SiteCommand {
+    /// Run the enrollment site (the applicant's pages) until Ctrl-C.
+    Serve(ServeArgs),
     /// Applicants.
     #[command(subcommand)]
     Applicant(ApplicantCommand),
@@ -84,6 +87,26 @@ pub enum SiteCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `site serve` arguments.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Address to listen on. Browsers must open the site by a name (WebAuthn refuses IP
+    /// addresses): with the default, open http://localhost:8080.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// The WebAuthn RP ID.
+    #[arg(long, default_value = "localhost")]
+    rp_id: String,
+    /// The site's origin as browsers send it [default: http://localhost:<listen port>].
+    #[arg(long)]
+    origin: Option<String>,
+    /// The policy profile (jpa-hpki: phone biometrics only; jpa-hpki-cross-platform: USB keys too).
+    #[arg(long, default_value = ctapkit::site::policy::DEFAULT_POLICY)]
+    policy: SitePolicy,
 }
 
 /// `site applicant` subcommands.
@@ -157,6 +180,7 @@ fn url(base: &str, token: &str) -> String {
 /// Runs a `site` subcommand.
 pub fn run(cmd: SiteCommand) -> Result<Outcome> {
     match cmd {
+        SiteCommand::Serve(args) => return serve(args),
         SiteCommand::Applicant(ApplicantCommand::Add {
             db,
             registry_number,
@@ -316,5 +340,52 @@ pub fn run(cmd: SiteCommand) -> Result<Outcome> {
             }
         }
     }
+    Ok(Outcome::Pass)
+}
+
+/// `ctapkit site serve`.
+fn serve(args: ServeArgs) -> Result<Outcome> {
+    let store = std::sync::Arc::new(args.db.open()?);
+    let listener = std::net::TcpListener::bind(&args.listen).with_context(|| {
+        format!(
+            "cannot listen on {}: is another server using it? Pick another with --listen",
+            args.listen
+        )
+    })?;
+    let addr = listener.local_addr()?;
+    let origin = args
+        .origin
+        .unwrap_or_else(|| format!("http://localhost:{}", addr.port()));
+    ctapkit::platform::check_rp_id(&args.rp_id, &origin).with_context(|| {
+        "browsers would refuse this RP ID for this origin: the RP ID must be the origin's host or a parent domain, over https (or http://localhost)"
+    })?;
+    let config = SiteConfig {
+        rp_id: args.rp_id,
+        origin,
+        rp_name: "HPKI セカンド電子証明書".into(),
+        policy: args.policy,
+    };
+    listener.set_nonblocking(true)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    eprintln!(
+        "serving the enrollment site on {} (listening on {addr}; rp.id {}; policy {}; database {})",
+        config.origin,
+        config.rp_id,
+        config.policy.name,
+        args.db.db.display()
+    );
+    eprintln!(
+        "open a registration URL from `ctapkit site applicant add` in a browser; Ctrl-C stops"
+    );
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+            eprintln!("stopping");
+        };
+        ctapkit::site::serve(listener, config, store, shutdown).await
+    })?;
     Ok(Outcome::Pass)
 }

@@ -173,6 +173,9 @@ const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
     CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
+    // 2: a random WebAuthn user handle per applicant (user.id: opaque, no personal data).
+    "ALTER TABLE applicants ADD COLUMN user_handle BLOB;
+    UPDATE applicants SET user_handle = randomblob(16) WHERE user_handle IS NULL;",
 ];
 
 fn token_hash(token: &str) -> Vec<u8> {
@@ -194,11 +197,12 @@ fn applicant_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Applicant> {
         birth_date: row.get(3)?,
         card_certificate: CertificateStatus::parse(&row.get::<_, String>(4)?),
         second_certificate: CertificateStatus::parse(&row.get::<_, String>(5)?),
+        user_handle: row.get::<_, Option<Vec<u8>>>(6)?.unwrap_or_default(),
     })
 }
 
 const APPLICANT_COLUMNS: &str =
-    "id, registry_number, name, birth_date, card_certificate, second_certificate";
+    "id, registry_number, name, birth_date, card_certificate, second_certificate, user_handle";
 
 fn reason_str(r: UrlInvalidReason) -> &'static str {
     match r {
@@ -350,9 +354,12 @@ impl Store for SqliteStore {
                     new.registry_number
                 )));
             }
+            let mut user_handle = vec![0u8; 16];
+            aws_lc_rs::rand::fill(&mut user_handle)
+                .map_err(|_| StoreError::Invalid("no randomness for the user handle".into()))?;
             tx.execute(
-                "INSERT INTO applicants (registry_number, name, birth_date, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![new.registry_number, new.name, new.birth_date, now],
+                "INSERT INTO applicants (registry_number, name, birth_date, created_at, user_handle) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![new.registry_number, new.name, new.birth_date, now, user_handle],
             )?;
             let id = tx.last_insert_rowid();
             let (_, token) = Self::insert_url(&tx, id, ttl, now)?;
@@ -366,6 +373,7 @@ impl Store for SqliteStore {
                     birth_date: new.birth_date.clone(),
                     card_certificate: CertificateStatus::Valid,
                     second_certificate: CertificateStatus::Valid,
+                    user_handle,
                 },
                 token,
             ))
