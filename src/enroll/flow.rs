@@ -34,6 +34,8 @@ pub mod guidance {
     /// The device disappeared or stopped answering.
     pub const DEVICE_GONE: &str =
         "the authenticator stopped answering: reconnect or unlock it, then restart from step 2";
+    /// The device's answers are not valid CTAP2.
+    pub const MALFORMED: &str = "the authenticator's answers are not valid CTAP2 (Chromium's CTAP2 reader refuses non-canonical or malformed CBOR as well): a browser cannot use this device; use HPKI card authentication, and report it to the device's maker";
     /// The user refused or did not answer.
     pub const USER_DENIED: &str = "the biometric prompt was cancelled or timed out: restart from step 2 and complete the fingerprint or face check";
     /// The site refused the response.
@@ -369,6 +371,12 @@ fn device_failure(e: &ClientError) -> Failure {
             format!("the authenticator stopped answering: {t}"),
             Some(guidance::DEVICE_GONE),
         ),
+        ClientError::NonCanonical(_) | ClientError::Decode(_) | ClientError::EmptyAnswer => {
+            Failure::new(
+                format!("the authenticator's answer is malformed: {e}"),
+                Some(guidance::MALFORMED),
+            )
+        }
         other => Failure::new(
             format!("the authenticator failed: {other}"),
             Some(guidance::DEVICE_GONE),
@@ -796,7 +804,7 @@ fn ceremony_failure(e: &PlatformError) -> Failure {
             | StatusCode::KEEPALIVE_CANCEL => guidance::USER_DENIED,
             _ => guidance::NOT_FIDO2,
         },
-        PlatformError::Authenticator(_) => "the authenticator's answer is malformed (a browser refuses it as well): this device cannot be used; use HPKI card authentication",
+        PlatformError::Authenticator(_) => guidance::MALFORMED,
         _ => guidance::NOT_FIDO2,
     };
     Failure::new(detail, Some(guidance))

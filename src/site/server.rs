@@ -3,7 +3,7 @@
 //! carry a [`SiteError`] code.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -597,7 +597,7 @@ fn new_challenge(state: &AppState, id: &str, ceremony: Ceremony, allow: Vec<Vec<
         ceremony,
         challenge: challenge.clone(),
         allow,
-        expires: Instant::now() + state.config.policy.timeout + Duration::from_secs(5),
+        expires: Instant::now() + state.config.policy.timeout,
     };
     state.sessions.update(id, |s| s.pending = Some(pending));
     challenge
