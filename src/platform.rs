@@ -3,6 +3,10 @@
 //! requests, and the authenticator's answers into `PublicKeyCredential` JSON
 //! ([`crate::webauthn::json`]) that `ctapkit verify` and relying parties read.
 
+mod options_json;
+
+pub use options_json::{AuthenticatorCapabilities, OptionsError};
+
 use crate::cose::CoseAlgorithm;
 use crate::ctap2::client::{ClientError, Ctap2, PinUvAuthToken};
 use crate::ctap2::extensions::{

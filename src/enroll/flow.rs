@@ -8,13 +8,14 @@ use serde_json::{json, Value};
 use super::browser::{Browser, Form, Page};
 use super::report::{CeremonySeen, Report, Status, StepReport, SCHEMA};
 use super::{DeviceUnderTest, EnrollOptions};
-use crate::cose::CoseAlgorithm;
 use crate::ctap2::client::PinUvAuthToken;
 use crate::ctap2::client::{ClientError, Ctap2};
 use crate::ctap2::client_pin::permission;
 use crate::ctap2::get_info::GetInfoResponse;
 use crate::ctap2::status::StatusCode;
-use crate::platform::{self, CreateOptions, GetOptions, PlatformError};
+use crate::platform::{
+    self, AuthenticatorCapabilities, CreateOptions, GetOptions, OptionsError, PlatformError,
+};
 use crate::site::pages::COMPLETE;
 use crate::transport::CtapDevice;
 use crate::webauthn::attestation::AttestationObject;
@@ -673,70 +674,16 @@ fn site_refusal(status: u16, answer: &Value) -> Failure {
     )
 }
 
-fn b64(value: &Value, what: &str) -> Result<Vec<u8>, Failure> {
-    value
-        .as_str()
-        .and_then(|s| Base64Url::decode(s).ok())
-        .map(|b| b.0)
-        .ok_or_else(|| Failure::new(format!("the site's options have no valid {what}"), None))
+fn capabilities(info: Option<&GetInfoResponse>) -> AuthenticatorCapabilities {
+    info.map(AuthenticatorCapabilities::from_info)
+        .unwrap_or_default()
 }
 
-fn descriptor_ids(list: &Value) -> Result<Vec<Vec<u8>>, Failure> {
-    list.as_array()
-        .map(|l| l.iter().map(|d| b64(&d["id"], "credential ID")).collect())
-        .unwrap_or(Ok(Vec::new()))
-}
-
-fn creation_options(
-    json: &Value,
-    info: Option<&GetInfoResponse>,
-) -> Result<CreateOptions, Failure> {
-    let selection = &json["authenticatorSelection"];
-    let resident = selection["residentKey"].as_str().unwrap_or(
-        if selection["requireResidentKey"].as_bool() == Some(true) {
-            "required"
-        } else {
-            "discouraged"
-        },
-    );
-    let device_rk = info.and_then(|i| i.option("rk")) == Some(true);
-    Ok(CreateOptions {
-        rp_id: json["rp"]["id"].as_str().unwrap_or_default().to_string(),
-        rp_name: json["rp"]["name"].as_str().unwrap_or_default().to_string(),
-        user_id: b64(&json["user"]["id"], "user.id")?,
-        user_name: json["user"]["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-        user_display_name: json["user"]["displayName"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-        challenge: b64(&json["challenge"], "challenge")?,
-        algorithms: json["pubKeyCredParams"]
-            .as_array()
-            .map(|l| {
-                l.iter()
-                    .filter_map(|p| p["alg"].as_i64())
-                    .map(CoseAlgorithm::from_i64)
-                    .collect()
-            })
-            .unwrap_or_default(),
-        resident_key: resident == "required" || (resident == "preferred" && device_rk),
-        user_verification_required: wants_uv(&selection["userVerification"], info),
-        exclude: descriptor_ids(&json["excludeCredentials"])?,
-    })
-}
-
-/// Whether the client asks the authenticator for user verification: always when required,
-/// and when preferred if the authenticator can.
-fn wants_uv(value: &Value, info: Option<&GetInfoResponse>) -> bool {
-    match value.as_str().unwrap_or("preferred") {
-        "required" => true,
-        "preferred" => info
-            .is_some_and(|i| i.option("uv") == Some(true) || i.option("clientPin") == Some(true)),
-        _ => false,
-    }
+fn options_failure(e: OptionsError) -> Failure {
+    Failure::new(
+        format!("the site's WebAuthn options are not usable: {e}"),
+        Some("a browser would refuse these options too: fix the site"),
+    )
 }
 
 /// A pinUvAuthToken when the device verifies the user with a PIN (no built-in UV), as a
@@ -850,7 +797,9 @@ fn register<D: CtapDevice>(
             Some(guidance::NOT_PLATFORM),
         ));
     }
-    let create = creation_options(&json, facts.info.as_ref())?;
+    let create =
+        CreateOptions::from_json(&json, browser.origin(), capabilities(facts.info.as_ref()))
+            .map_err(options_failure)?;
     let token = pin_token(
         &mut device.ctap,
         facts.info.as_ref(),
@@ -1028,12 +977,8 @@ fn authenticate<D: CtapDevice>(
         ));
     }
     let (json, finish, csrf) = options_from_site(browser, page, "sign-in")?;
-    let get = GetOptions {
-        rp_id: json["rpId"].as_str().unwrap_or_default().to_string(),
-        challenge: b64(&json["challenge"], "challenge")?,
-        allow: descriptor_ids(&json["allowCredentials"])?,
-        user_verification_required: wants_uv(&json["userVerification"], facts.info.as_ref()),
-    };
+    let get = GetOptions::from_json(&json, browser.origin(), capabilities(facts.info.as_ref()))
+        .map_err(options_failure)?;
     let token = pin_token(
         &mut device.ctap,
         facts.info.as_ref(),
