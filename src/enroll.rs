@@ -28,6 +28,8 @@ pub struct DeviceUnderTest<D: CtapDevice> {
     pub platform: bool,
     /// Its model, when known (e.g. from the emulator profile).
     pub model: Option<String>,
+    /// The User-Agent of the browser used with it (a phone's Safari or Chrome), if any.
+    pub browser_user_agent: Option<String>,
 }
 
 /// What to run.
@@ -54,18 +56,18 @@ pub struct EnrollOptions {
 }
 
 impl EnrollOptions {
-    /// The User-Agent: ctapkit, and the kind of device it plays.
+    /// The User-Agent: the browser used with the device (a phone's Safari or Chrome), if
+    /// known, then ctapkit's own product token.
     pub fn user_agent<D: CtapDevice>(&self, device: &DeviceUnderTest<D>) -> String {
-        let kind = if device.platform {
-            "phone platform authenticator"
-        } else {
-            "roaming authenticator"
-        };
-        format!(
-            "ctapkit-enroll/{} ({kind}; {})",
+        let ours = format!(
+            "ctapkit-enroll/{} ({})",
             env!("CARGO_PKG_VERSION"),
             self.device_name
-        )
+        );
+        match &device.browser_user_agent {
+            Some(browser) => format!("{browser} {ours}"),
+            None => ours,
+        }
     }
 }
 
@@ -92,6 +94,7 @@ pub fn emulated(
         ctap: Ctap2::new(hid).strict(true),
         platform: profile.platform,
         model: Some(profile.model.to_string()),
+        browser_user_agent: profile.browser_user_agent.map(str::to_string),
     })
 }
 

@@ -541,6 +541,7 @@ fn a_device_that_disappears_mid_flow_gives_a_clear_error_not_a_hang() {
             ctap: ctapkit::ctap2::client::Ctap2::new(hid),
             platform: false,
             model: None,
+            browser_user_agent: None,
         };
         let mut progress = |line: &str| {
             if line.starts_with("step 5") {

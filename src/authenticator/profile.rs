@@ -73,7 +73,15 @@ pub struct Profile {
     pub make_cred_uv_not_required: bool,
     /// Every credential is discoverable (platform passkeys).
     pub always_discoverable: bool,
+    /// The browser a person uses with this device, as its User-Agent (phones: the manual's
+    /// Safari on iOS, Chrome on Android); `None` for keys, which any browser may use.
+    pub browser_user_agent: Option<&'static str>,
 }
+
+/// Safari on an iPhone (the manual: open the URL in Safari on iOS).
+const IOS_SAFARI: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 Mobile/15E148 Safari/604.1";
+/// Chrome on an Android phone (the manual: open the URL in Chrome on Android).
+const ANDROID_CHROME: &str = "Mozilla/5.0 (Linux; Android 15; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Mobile Safari/537.36";
 
 /// Google Password Manager's published AAGUID.
 pub const GOOGLE_PASSWORD_MANAGER_AAGUID: &str = "ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4";
@@ -126,6 +134,7 @@ pub fn ios() -> Profile {
         credential_management: false,
         make_cred_uv_not_required: false,
         always_discoverable: true,
+        browser_user_agent: Some(IOS_SAFARI),
     }
 }
 
@@ -140,6 +149,7 @@ pub fn android() -> Profile {
         aaguid: aaguid(GOOGLE_PASSWORD_MANAGER_AAGUID),
         model: "Google Password Manager",
         algorithms: &[CoseAlgorithm::Es256, CoseAlgorithm::Rs256],
+        browser_user_agent: Some(ANDROID_CHROME),
         // Everything else as the other synced platform authenticator.
         ..ios()
     }
@@ -174,6 +184,7 @@ pub fn security_key() -> Profile {
         credential_management: true,
         make_cred_uv_not_required: true,
         always_discoverable: false,
+        browser_user_agent: None,
     }
 }
 
@@ -204,6 +215,7 @@ pub fn u2f() -> Profile {
         credential_management: false,
         make_cred_uv_not_required: true,
         always_discoverable: false,
+        browser_user_agent: None,
     }
 }
 

@@ -71,7 +71,7 @@ pub fn run(args: EnrollArgs) -> Result<Outcome> {
         bail!("--fault and --user apply to emulator devices only (--device emulator:PROFILE)");
     }
     let device_name = device_label(&args.device);
-    let (mut dut, _) = open_device(&args)?;
+    let mut dut = open_device(&args)?;
 
     let local = match &args.site {
         Some(_) => None,
@@ -166,10 +166,7 @@ fn device_label(spec: &DeviceSpec) -> String {
 
 fn open_device(
     args: &EnrollArgs,
-) -> Result<(
-    DeviceUnderTest<Box<dyn ctapkit::transport::CtapDevice>>,
-    bool,
-)> {
+) -> Result<DeviceUnderTest<Box<dyn ctapkit::transport::CtapDevice>>> {
     let (device, profile) = device::open_with(&args.device, |name| {
         let (last, script) = args
             .user
@@ -187,14 +184,15 @@ fn open_device(
     let ctap = device::client_on(device)?.strict(true);
     let platform = profile.as_ref().is_some_and(|p| p.platform);
     let model = profile.as_ref().map(|p| p.model.to_string());
-    Ok((
-        DeviceUnderTest {
-            ctap,
-            platform,
-            model,
-        },
+    let browser_user_agent = profile
+        .as_ref()
+        .and_then(|p| p.browser_user_agent.map(str::to_string));
+    Ok(DeviceUnderTest {
+        ctap,
         platform,
-    ))
+        model,
+        browser_user_agent,
+    })
 }
 
 /// Prints the report (text or JSON) and writes the JUnit file.
