@@ -37,6 +37,9 @@ pub enum StoreError {
     /// No such credential.
     #[error("no such credential")]
     UnknownCredential,
+    /// The applicant already has a registered credential (delete it to enrol another device).
+    #[error("the applicant already has a registered credential")]
+    AlreadyEnrolled,
 }
 
 /// What an office operator enters for a new applicant.
@@ -91,7 +94,8 @@ pub trait Store: Send + Sync {
         second: bool,
         now: i64,
     ) -> Result<(), StoreError>;
-    /// Stores a newly registered credential (unique credential ID).
+    /// Stores a newly registered credential: a unique credential ID, and the applicant's only
+    /// one ([`StoreError::AlreadyEnrolled`] otherwise), checked atomically.
     fn add_credential(&self, credential: &EnrolledCredential, now: i64) -> Result<(), StoreError>;
     /// The applicant's credentials.
     fn credentials(&self, applicant_id: i64) -> Result<Vec<EnrolledCredential>, StoreError>;
@@ -582,6 +586,17 @@ impl Store for SqliteStore {
                 insert_audit(&tx, "applicant", "credential.refused", Some(c.applicant_id), "credential ID already registered", now)?;
                 tx.commit()?;
                 return Err(StoreError::DuplicateCredential);
+            }
+            // One credential per applicant: step 5 reads Sign In once there is one, and two
+            // sessions racing through Register must not both enrol (checked in this transaction,
+            // so it holds across threads and processes).
+            let enrolled: Option<i64> = tx
+                .query_row("SELECT 1 FROM credentials WHERE applicant_id = ?1", [c.applicant_id], |r| r.get(0))
+                .optional()?;
+            if enrolled.is_some() {
+                insert_audit(&tx, "applicant", "credential.refused", Some(c.applicant_id), "the applicant already has a registered credential", now)?;
+                tx.commit()?;
+                return Err(StoreError::AlreadyEnrolled);
             }
             tx.execute(
                 "INSERT INTO credentials (credential_id, applicant_id, record_json, alg, sign_count, aaguid,

@@ -120,6 +120,8 @@ impl From<crate::enrollment::StoreError> for SiteError {
     fn from(e: crate::enrollment::StoreError) -> Self {
         match e {
             crate::enrollment::StoreError::DuplicateCredential => SiteError::CredentialExists,
+            // Another session of the applicant registered first: this one is past step 5.
+            crate::enrollment::StoreError::AlreadyEnrolled => SiteError::WrongStep,
             other => SiteError::Internal(other.to_string()),
         }
     }

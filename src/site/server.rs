@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -329,12 +329,26 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
+/// The token of `/r/{token}`; one that is not even UTF-8 is refused with a code, like any
+/// other malformed request (not axum's bare-text answer).
+fn token(path: Result<Path<String>, PathRejection>) -> Result<String, SiteError> {
+    path.map(|Path(token)| token)
+        .map_err(|e| SiteError::Malformed(e.body_text()))
+}
+
 /// `GET /r/{token}`: the password screen, the same for every token (valid or not), so that a
 /// visit tells nothing about the URL.
-async fn password_page(State(state): State<Shared>, Path(token): Path<String>) -> Response {
+async fn password_page(
+    State(state): State<Shared>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, PageError> {
+    let token = token(path)?;
     let (id, session) = state.sessions.create(Stage::Anonymous);
     let page = pages::password(&format!("/r/{token}"), &session.csrf, None);
-    with_cookie(html(StatusCode::OK, page), &set_cookie(&state.config, &id))
+    Ok(with_cookie(
+        html(StatusCode::OK, page),
+        &set_cookie(&state.config, &id),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -347,11 +361,12 @@ struct PasswordForm {
 
 async fn password_submit(
     State(state): State<Shared>,
-    Path(token): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, PageError> {
     check_origin(&state, &headers)?;
+    let token = token(path)?;
     let form: PasswordForm = form(raw)?;
     let (id, session) = session(&state, &headers)?;
     check_csrf(&session, &form.csrf)?;

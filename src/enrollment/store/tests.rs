@@ -181,6 +181,14 @@ fn credentials_are_unique_labelled_and_survive_reopening() {
             store.add_credential(&c, 6),
             Err(StoreError::DuplicateCredential)
         ));
+        let second_device = EnrolledCredential {
+            credential_id: vec![4, 5, 6],
+            ..c.clone()
+        };
+        assert!(matches!(
+            store.add_credential(&second_device, 6),
+            Err(StoreError::AlreadyEnrolled)
+        ));
         store.set_label(&[1, 2, 3], "my phone", 7).unwrap();
         assert!(store.set_label(&[1, 2, 3], "  ", 7).is_err());
         store
