@@ -2,17 +2,22 @@
 # Builds the seed corpora fuzz/seeds/<target>/ from the repository's test vectors
 # (vectors/w3c/*.json, vectors/cose/keys.json). Needs only bash and python3 (standard library):
 # a small CBOR walker below extracts authData and the credential COSE keys from attestation
-# objects. Re-running replaces fuzz/seeds/ with the same files.
+# objects, and the enrollment site's targets get hand-written pages, options and request bodies.
+# Re-running replaces these targets' seed folders with the same files; the seeds of the CTAP
+# targets (ctaphid, ctap2_*) are committed files of their own and are left alone.
 set -euo pipefail
 cd "$(dirname "$0")"
-rm -rf seeds
+for t in cbor_decode cose_key auth_data attestation_object client_data registration_json \
+         html_page options_json site_requests; do
+  rm -rf "seeds/$t"
+done
 mkdir -p seeds
 python3 - <<'PY'
 import base64, glob, hashlib, json, os
 
 ROOT = ".."
 TARGETS = ["cbor_decode", "cose_key", "auth_data", "attestation_object",
-           "client_data", "registration_json"]
+           "client_data", "registration_json", "html_page", "options_json", "site_requests"]
 for t in TARGETS:
     os.makedirs(os.path.join("seeds", t), exist_ok=True)
 
@@ -169,6 +174,46 @@ for name, hx in [
     ("text-and-bytes", "a2616140626262434100ff"),
 ]:
     put("cbor_decode", name, bytes.fromhex(hx))
+
+# --- the enrollment site: page shapes, options JSON, request bodies ------------------------
+PAGES = {
+    "password": '<!doctype html><html lang="ja"><head><meta charset="utf-8"></head><body><main><h1>x</h1>'
+                '<p id="error" class="error" data-code="password-refused">x</p><form method="post" action="/r/abc">'
+                '<input type="hidden" name="csrf" value="T"><input id="password" name="password" type="password">'
+                '<button id="password-submit" type="submit">OK</button></form></main></body></html>',
+    "signin": '<form method="post" action="/signin"><input type="hidden" name="csrf" value="T">'
+              '<input id="username" name="username" value="999999-jpa"><button id="signin">SignIn</button></form>',
+    "step5": '<head><meta name="csrf-token" content="T"></head><button id="register" data-ceremony="create" '
+             'data-options="/webauthn/register/options" data-finish="/webauthn/register/finish">Register</button>'
+             '<section id="error-panel" hidden><p id="error"></p></section>',
+    "label": '<form method="post" action="/label"><input type="hidden" name="csrf" value="T">'
+             '<input id="label" name="label" value="iPhone 2026-11-30"><button id="label-ok">OK</button></form>',
+    "complete": '<p id="complete" data-outcome="registered">処理が完了しました</p>',
+}
+for name, html in PAGES.items():
+    put("html_page", name, html.encode())
+CREATE = {"rp": {"id": "localhost", "name": "HPKI"}, "user": {"id": "AAECAwQFBgcICQoLDA0ODw", "name": "999999-jpa", "displayName": "x"},
+          "challenge": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+          "pubKeyCredParams": [{"type": "public-key", "alg": -7}, {"type": "public-key", "alg": -257}],
+          "timeout": 120000, "excludeCredentials": [],
+          "authenticatorSelection": {"authenticatorAttachment": "platform", "residentKey": "preferred", "requireResidentKey": False, "userVerification": "required"},
+          "attestation": "none", "hints": ["client-device"], "extensions": {"credProps": True}}
+GET = {"challenge": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", "timeout": 120000, "rpId": "localhost",
+       "allowCredentials": [{"type": "public-key", "id": "AQID", "transports": ["internal"]}], "userVerification": "required"}
+put("options_json", "create", json.dumps(CREATE).encode())
+put("options_json", "get", json.dumps(GET).encode())
+# site_requests: first byte picks the route (see the target), the rest is the body.
+for name, route, body in [
+    ("password", 0, b"password=19900317"),
+    ("signin", 1, b"username=999999-jpa"),
+    ("label", 2, "label=iPhone%202026-11-30".encode()),
+    ("register-options", 3, b"{}"),
+    ("register-finish", 4, b'{"id":"AQ","rawId":"AQ","type":"public-key","response":{"clientDataJSON":"e30","attestationObject":"oA"}}'),
+    ("authenticate-options", 5, b"{}"),
+    ("authenticate-finish", 6, b'{"id":"AQ","rawId":"AQ","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AA","signature":"AA"}}'),
+    ("client-error", 7, b'{"name":"NotAllowedError","message":"x"}'),
+]:
+    put("site_requests", name, bytes([route]) + body)
 
 counts = {}
 for (t, _) in written:

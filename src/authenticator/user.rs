@@ -74,6 +74,20 @@ impl UserSimulation {
         }
     }
 
+    /// `actions` in order, the last one then repeating (none: always approve), as the
+    /// `--user` options give them; a prompt nobody answers times out after `timeout`.
+    pub fn from_actions(actions: &[UserAction], timeout: std::time::Duration) -> Self {
+        let (last, script) = actions
+            .split_last()
+            .map_or((UserAction::Approve, &[][..]), |(last, script)| {
+                (*last, script)
+            });
+        let mut user = UserSimulation::always(last);
+        user.set_script(script.iter().copied());
+        user.timeout = timeout;
+        user
+    }
+
     /// Queues actions for the next requests (then the default applies).
     pub fn then(mut self, action: UserAction) -> Self {
         self.script.push_back(action);

@@ -56,14 +56,7 @@ pub struct EmulateArgs {
 
 /// Runs `ctapkit emulate`.
 pub fn run(args: EmulateArgs) -> Result<Outcome> {
-    let (last, script) = args
-        .user
-        .split_last()
-        .map(|(l, s)| (*l, s.to_vec()))
-        .unwrap_or((UserAction::Approve, Vec::new()));
-    let mut user = UserSimulation::always(last);
-    user.set_script(script);
-    user.timeout = Duration::from_secs(args.user_timeout);
+    let user = UserSimulation::from_actions(&args.user, Duration::from_secs(args.user_timeout));
     let mut auth = Authenticator::with_profile_name(&args.profile)?
         .with_user(user)
         .with_faults(args.faults.iter().copied());

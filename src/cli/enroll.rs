@@ -168,14 +168,7 @@ fn open_device(
     args: &EnrollArgs,
 ) -> Result<DeviceUnderTest<Box<dyn ctapkit::transport::CtapDevice>>> {
     let (device, profile) = device::open_with(&args.device, |name| {
-        let (last, script) = args
-            .user
-            .split_last()
-            .map(|(l, s)| (*l, s.to_vec()))
-            .unwrap_or((UserAction::Approve, Vec::new()));
-        let mut user = UserSimulation::always(last);
-        user.set_script(script);
-        user.timeout = Duration::from_secs(5);
+        let user = UserSimulation::from_actions(&args.user, Duration::from_secs(30));
         Ok(Authenticator::with_profile_name(name)?
             .with_user(user)
             .with_faults(args.faults.iter().copied()))

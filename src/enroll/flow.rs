@@ -20,7 +20,9 @@ use crate::site::pages::COMPLETE;
 use crate::transport::CtapDevice;
 use crate::webauthn::attestation::AttestationObject;
 use crate::webauthn::models::model_name;
-use crate::webauthn::{AuthenticatorData, Base64Url};
+use crate::webauthn::{
+    AuthenticationResponseJson, AuthenticatorData, Base64Url, RegistrationResponseJson,
+};
 
 /// The manual's guidance texts.
 pub mod guidance {
@@ -630,11 +632,41 @@ fn sign_in(
 
 // ---- step 5-6: registration ----------------------------------------------------------------
 
-/// A credential the device made, waiting to be sent to the site.
-struct Created {
+/// What the authenticator produced, waiting to be posted to the site's finish endpoint.
+struct Answer<R> {
     finish: String,
     csrf: String,
-    response: crate::webauthn::RegistrationResponseJson,
+    response: R,
+}
+
+/// Posts `answer` as the page's script does; returns the page the site sends the browser to
+/// next. A refusal carries the site's code and message, and the flags the site saw.
+fn post_answer<R: serde::Serialize>(
+    browser: &mut Browser,
+    answer: &Answer<R>,
+    seen: Option<&CeremonySeen>,
+) -> Result<String, Failure> {
+    let body = serde_json::to_value(&answer.response)
+        .map_err(|e| Failure::new(format!("cannot encode the response: {e}"), None))?;
+    let (status, reply) = browser.post_json(&answer.finish, &answer.csrf, &body)?;
+    if status != 200 {
+        let mut failure = site_refusal(status, &reply);
+        if let Some(seen) = seen {
+            failure
+                .detail
+                .push_str(&format!(" [flags {}]", seen.flags()));
+        }
+        return Err(failure);
+    }
+    let next = reply["next"]
+        .as_str()
+        .ok_or_else(|| Failure::new("the site accepted but did not say where to go next", None))?;
+    super::browser::resolve(&format!("{}/", browser.origin()), next).ok_or_else(|| {
+        Failure::new(
+            format!("the site's next page {next:?} is not on the site"),
+            None,
+        )
+    })
 }
 
 fn options_from_site(
@@ -772,7 +804,7 @@ fn register<D: CtapDevice>(
     browser: &mut Browser,
     page: &Page,
     options: &EnrollOptions,
-) -> StepResult<Created> {
+) -> StepResult<Answer<RegistrationResponseJson>> {
     if !page.has("register") {
         return Err(Failure::new(
             format!(
@@ -835,7 +867,7 @@ fn register<D: CtapDevice>(
             });
     }
     Ok((
-        Created { finish, csrf, response },
+        Answer { finish, csrf, response },
         format!(
             "button Register; the authenticator created a credential ({} algorithm(s) offered, UV {})",
             create.algorithms.len(),
@@ -858,7 +890,7 @@ fn seen_from_auth_data(ad: &AuthenticatorData, credential_id: &[u8]) -> Ceremony
 
 fn finish_registration(
     browser: &mut Browser,
-    created: Created,
+    created: Answer<RegistrationResponseJson>,
     seen: &mut Option<CeremonySeen>,
 ) -> StepResult<String> {
     if let Ok(object) =
@@ -873,28 +905,13 @@ fn finish_registration(
         }
         *seen = Some(s);
     }
-    let body = serde_json::to_value(&created.response)
-        .map_err(|e| Failure::new(format!("cannot encode the response: {e}"), None))?;
-    let (status, answer) = browser.post_json(&created.finish, &created.csrf, &body)?;
-    let flags = seen.as_ref().map(|s| s.flags()).unwrap_or_default();
-    if status != 200 {
-        let mut failure = site_refusal(status, &answer);
+    let next = post_answer(browser, &created, seen.as_ref()).map_err(|mut failure| {
         if seen.as_ref().is_some_and(|s| !s.uv) {
             failure.guidance = Some(guidance::NO_BIOMETRICS.into());
         }
-        failure.detail.push_str(&format!(" [flags {flags}]"));
-        return Err(failure);
-    }
-    let next = answer["next"]
-        .as_str()
-        .ok_or_else(|| Failure::new("the site accepted but did not say where to go next", None))?;
-    let next =
-        super::browser::resolve(&format!("{}/", browser.origin()), next).ok_or_else(|| {
-            Failure::new(
-                format!("the site's next page {next:?} is not on the site"),
-                None,
-            )
-        })?;
+        failure
+    })?;
+    let flags = seen.as_ref().map(|s| s.flags()).unwrap_or_default();
     Ok((
         next,
         format!("the site verified the registration (flags {flags})"),
@@ -950,19 +967,13 @@ fn complete(page: &Page) -> StepResult<()> {
 
 // ---- second scan: sign-in ------------------------------------------------------------------
 
-struct Asserted {
-    finish: String,
-    csrf: String,
-    response: crate::webauthn::AuthenticationResponseJson,
-}
-
 fn authenticate<D: CtapDevice>(
     device: &mut DeviceUnderTest<D>,
     facts: &DeviceFacts,
     browser: &mut Browser,
     page: &Page,
     options: &EnrollOptions,
-) -> StepResult<Asserted> {
+) -> StepResult<Answer<AuthenticationResponseJson>> {
     if !page.has("sign-in") {
         return Err(Failure::new(
             "the step-5 button reads Register again: the site did not find the registered credential",
@@ -1001,7 +1012,7 @@ fn authenticate<D: CtapDevice>(
         .into(),
     );
     Ok((
-        Asserted {
+        Answer {
             finish,
             csrf,
             response,
@@ -1012,32 +1023,15 @@ fn authenticate<D: CtapDevice>(
 
 fn finish_sign_in(
     browser: &mut Browser,
-    asserted: Asserted,
+    asserted: Answer<AuthenticationResponseJson>,
     seen: &mut Option<CeremonySeen>,
 ) -> StepResult<String> {
     if let Ok(ad) = AuthenticatorData::from_bytes(&asserted.response.response.authenticator_data.0)
     {
         *seen = Some(seen_from_auth_data(&ad, &asserted.response.raw_id.0));
     }
-    let body = serde_json::to_value(&asserted.response)
-        .map_err(|e| Failure::new(format!("cannot encode the response: {e}"), None))?;
-    let (status, answer) = browser.post_json(&asserted.finish, &asserted.csrf, &body)?;
+    let next = post_answer(browser, &asserted, seen.as_ref())?;
     let flags = seen.as_ref().map(|s| s.flags()).unwrap_or_default();
-    if status != 200 {
-        let mut failure = site_refusal(status, &answer);
-        failure.detail.push_str(&format!(" [flags {flags}]"));
-        return Err(failure);
-    }
-    let next = answer["next"]
-        .as_str()
-        .ok_or_else(|| Failure::new("the site accepted but did not say where to go next", None))?;
-    let next =
-        super::browser::resolve(&format!("{}/", browser.origin()), next).ok_or_else(|| {
-            Failure::new(
-                format!("the site's next page {next:?} is not on the site"),
-                None,
-            )
-        })?;
     Ok((
         next,
         format!(

@@ -605,6 +605,31 @@ fn api_session(state: &AppState, headers: &HeaderMap) -> Result<(String, Session
     Ok((id, session))
 }
 
+/// [`api_session`] for an applicant at step 5 (SignIn passed): the session ID, the
+/// applicant's ID and registry number.
+fn api_signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(String, i64, String), SiteError> {
+    let (id, session) = api_session(state, headers)?;
+    match session.stage {
+        Stage::SignedIn {
+            applicant_id,
+            registry_number,
+        } => Ok((id, applicant_id, registry_number)),
+        _ => Err(SiteError::WrongStep),
+    }
+}
+
+/// WebAuthn L3 `hints`: "client-device" when the policy wants the phone's own authenticator.
+fn hints(policy: &super::SitePolicy) -> serde_json::Value {
+    if policy.attachment_option().is_some() {
+        json!(["client-device"])
+    } else {
+        json!([])
+    }
+}
+
 fn new_challenge(state: &AppState, id: &str, ceremony: Ceremony, allow: Vec<Vec<u8>>) -> Vec<u8> {
     let mut challenge = vec![0u8; 32];
     let _ = aws_lc_rs::rand::fill(&mut challenge);
@@ -642,15 +667,8 @@ async fn register_options(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let (id, session) = api_session(&state, &headers)?;
+    let (id, applicant_id, registry_number) = api_signed_in(&state, &headers)?;
     let _: serde_json::Value = json_body(raw)?;
-    let Stage::SignedIn {
-        applicant_id,
-        registry_number,
-    } = session.stage
-    else {
-        return Err(SiteError::WrongStep.into());
-    };
     let s = state.clone();
     let (applicant, existing) = blocking(move || {
         let applicant = usable_applicant(&s, &registry_number)?;
@@ -686,7 +704,7 @@ async fn register_options(
         "excludeCredentials": [],
         "authenticatorSelection": selection,
         "attestation": "none",
-        "hints": if policy.attachment_option().is_some() { json!(["client-device"]) } else { json!([]) },
+        "hints": hints(policy),
         "extensions": {"credProps": true},
     });
     Ok(json_answer(StatusCode::OK, &options))
@@ -697,14 +715,7 @@ async fn register_finish(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let (id, session) = api_session(&state, &headers)?;
-    let Stage::SignedIn {
-        applicant_id,
-        registry_number,
-    } = session.stage
-    else {
-        return Err(SiteError::WrongStep.into());
-    };
+    let (id, applicant_id, registry_number) = api_signed_in(&state, &headers)?;
     let pending = take_challenge(&state, &id, Ceremony::Register)?;
     let response: RegistrationResponseJson = json_body(raw)?;
     let user_agent = headers
@@ -712,6 +723,7 @@ async fn register_finish(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
+    let registered_number = registry_number.clone();
     let s = state.clone();
     let credential_id = blocking(move || {
         if s.config.policy.attachment_option().is_some()
@@ -765,12 +777,7 @@ async fn register_finish(
     state.sessions.update(&id, |s| {
         s.stage = Stage::Registered {
             applicant_id,
-            registry_number: match &s.stage {
-                Stage::SignedIn {
-                    registry_number, ..
-                } => registry_number.clone(),
-                _ => String::new(),
-            },
+            registry_number: registered_number,
             credential_id,
         }
     });
@@ -785,15 +792,8 @@ async fn authenticate_options(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let (id, session) = api_session(&state, &headers)?;
+    let (id, applicant_id, registry_number) = api_signed_in(&state, &headers)?;
     let _: serde_json::Value = json_body(raw)?;
-    let Stage::SignedIn {
-        applicant_id,
-        registry_number,
-    } = session.stage
-    else {
-        return Err(SiteError::WrongStep.into());
-    };
     let s = state.clone();
     let credentials = blocking(move || {
         usable_applicant(&s, &registry_number)?;
@@ -822,7 +822,7 @@ async fn authenticate_options(
         "rpId": state.config.rp_id,
         "allowCredentials": descriptors,
         "userVerification": policy.user_verification,
-        "hints": if policy.attachment_option().is_some() { json!(["client-device"]) } else { json!([]) },
+        "hints": hints(policy),
     });
     Ok(json_answer(StatusCode::OK, &options))
 }
@@ -832,14 +832,7 @@ async fn authenticate_finish(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let (id, session) = api_session(&state, &headers)?;
-    let Stage::SignedIn {
-        applicant_id,
-        registry_number,
-    } = session.stage
-    else {
-        return Err(SiteError::WrongStep.into());
-    };
+    let (id, applicant_id, registry_number) = api_signed_in(&state, &headers)?;
     let pending = take_challenge(&state, &id, Ceremony::SignIn)?;
     let response: AuthenticationResponseJson = json_body(raw)?;
     let s = state.clone();
