@@ -130,7 +130,11 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
         );
         println!("registration URL (the QR sheet):");
         println!("{}", qr::terminal(&sample.url).unwrap_or_default());
-        println!("{}\n", sample.url);
+        println!("{}", sample.url);
+        if !args.serve {
+            println!("(the site stops when the demo ends: `ctapkit demo --serve` keeps it up for a browser)");
+        }
+        println!();
     }
     let mut rows = Vec::new();
     for (i, case) in cases().into_iter().enumerate() {
