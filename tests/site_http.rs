@@ -594,12 +594,19 @@ fn every_kind_of_answer_carries_the_security_headers() {
 /// session's CSRF token and the URL's own token masked.
 fn refusal(a: &ureq::Agent, local: &LocalSite, page_url: &str, password: &str) -> (u16, String) {
     let s = raw_session(a, page_url);
+    let started = std::time::Instant::now();
     let answer = raw_form(
         a,
         local,
         page_url,
         &s.cookie,
         form_body(&[("password", password), ("csrf", &s.csrf)]),
+    );
+    // Every password answer is held to the same time: the store's work does not show.
+    assert!(
+        started.elapsed() >= ctapkit::site::server::PASSWORD_ANSWER_TIME,
+        "a password answer came back in {:?}",
+        started.elapsed()
     );
     assert!(
         answer.session_cookie().is_none(),
