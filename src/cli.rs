@@ -70,6 +70,8 @@ pub enum Outcome {
     Pass,
     /// A check failed (exit 1).
     Fail,
+    /// Something other than what was checked failed, already reported (exit 2).
+    Error,
 }
 
 /// Parses the arguments, runs the command and maps the result to an exit code.
@@ -94,6 +96,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(Outcome::Pass) => ExitCode::SUCCESS,
         Ok(Outcome::Fail) => ExitCode::from(1),
+        Ok(Outcome::Error) => ExitCode::from(2),
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(2)

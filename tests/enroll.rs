@@ -390,6 +390,10 @@ fn json_and_junit_reports_are_well_formed() {
             assert!(json["signIn"]["credentialId"] == reg["credentialId"]);
         } else {
             assert_eq!(json["failedStep"], "5");
+            assert_eq!(
+                steps.iter().find(|s| s["status"] == "fail").unwrap()["cause"],
+                "authenticator"
+            );
         }
         let xml = report.to_junit();
         let doc = roxmltree::Document::parse(&xml).unwrap();
@@ -443,6 +447,35 @@ fn the_cli_exits_0_1_2_and_writes_junit() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["passed"], true);
     roxmltree::Document::parse(&std::fs::read_to_string(&junit).unwrap()).unwrap();
+
+    // Not the authenticator's fault: the site is unreachable, or the password is wrong. The
+    // report still says where and why, and the exit code is 2.
+    for (args, step) in [
+        (
+            &[
+                "--site",
+                "http://localhost:1/r/abc",
+                "--password",
+                "19900317",
+            ][..],
+            "2",
+        ),
+        (&["--password", "12345678"][..], "3"),
+    ] {
+        let mut all = vec!["enroll", "--device", "emulator:ios", "--json"];
+        all.extend_from_slice(args);
+        let out = ctapkit(&all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["failedStep"], step, "{args:?}");
+        let failed = json["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["status"] == "fail")
+            .unwrap();
+        assert_eq!(failed["cause"], "site", "{args:?}");
+    }
 
     let out = ctapkit(&["enroll", "--device", "emulator:no-biometric"]);
     assert_eq!(out.status.code(), Some(1));

@@ -147,10 +147,11 @@ pub fn run(args: EnrollArgs) -> Result<Outcome> {
     };
     let report = enroll::enroll(&mut dut, &options, reissue_fn, &mut progress);
     write_report(&report, args.json, args.junit.as_deref())?;
-    Ok(if report.passed {
-        Outcome::Pass
-    } else {
-        Outcome::Fail
+    Ok(match report.authenticator_failed() {
+        None => Outcome::Pass,
+        Some(true) => Outcome::Fail,
+        // The site, the network or the arguments failed, not the authenticator.
+        Some(false) => Outcome::Error,
     })
 }
 

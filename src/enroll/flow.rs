@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde_json::{json, Value};
 
 use super::browser::{Browser, Form, Page};
-use super::report::{CeremonySeen, Report, Status, StepReport, SCHEMA};
+use super::report::{Cause, CeremonySeen, Report, Status, StepReport, SCHEMA};
 use super::{DeviceUnderTest, EnrollOptions};
 use crate::ctap2::client::PinUvAuthToken;
 use crate::ctap2::client::{ClientError, Ctap2};
@@ -45,17 +45,28 @@ pub mod guidance {
     pub const SITE_REFUSED: &str = "the site refused what the authenticator produced: this authenticator does not meet the site's policy (see the detail)";
 }
 
-/// A step's failure: what happened and what to do.
+/// A step's failure: what happened, what to do, and whose it is.
 struct Failure {
     detail: String,
     guidance: Option<String>,
+    cause: Cause,
 }
 
 impl Failure {
+    /// A failure of the site, the network or the arguments (not the authenticator's).
     fn new(detail: impl Into<String>, guidance: Option<&str>) -> Self {
         Failure {
             detail: detail.into(),
             guidance: guidance.map(str::to_string),
+            cause: Cause::Site,
+        }
+    }
+
+    /// A failure of the authenticator (what `enroll` is there to find).
+    fn device(detail: impl Into<String>, guidance: Option<&str>) -> Self {
+        Failure {
+            cause: Cause::Authenticator,
+            ..Failure::new(detail, guidance)
         }
     }
 }
@@ -98,6 +109,7 @@ impl Steps<'_> {
                     millis,
                     detail,
                     guidance: None,
+                    cause: None,
                 });
                 Some(value)
             }
@@ -110,6 +122,7 @@ impl Steps<'_> {
                     millis,
                     detail: failure.detail,
                     guidance: failure.guidance,
+                    cause: Some(failure.cause),
                 });
                 None
             }
@@ -124,6 +137,7 @@ impl Steps<'_> {
             millis: 0,
             detail: why.into(),
             guidance: None,
+            cause: None,
         });
     }
 }
@@ -370,17 +384,17 @@ fn device_facts<D: CtapDevice>(device: &mut DeviceUnderTest<D>) -> StepResult<De
 
 fn device_failure(e: &ClientError) -> Failure {
     match e {
-        ClientError::Transport(t) => Failure::new(
+        ClientError::Transport(t) => Failure::device(
             format!("the authenticator stopped answering: {t}"),
             Some(guidance::DEVICE_GONE),
         ),
         ClientError::NonCanonical(_) | ClientError::Decode(_) | ClientError::EmptyAnswer => {
-            Failure::new(
+            Failure::device(
                 format!("the authenticator's answer is malformed: {e}"),
                 Some(guidance::MALFORMED),
             )
         }
-        other => Failure::new(
+        other => Failure::device(
             format!("the authenticator failed: {other}"),
             Some(guidance::DEVICE_GONE),
         ),
@@ -700,10 +714,15 @@ fn site_refusal(status: u16, answer: &Value) -> Failure {
         "attachment-not-allowed" => Some(guidance::NOT_PLATFORM),
         _ => Some(guidance::SITE_REFUSED),
     };
-    Failure::new(
-        format!("the site refused (HTTP {status}, {code}): {message}"),
-        guidance,
-    )
+    let detail = format!("the site refused (HTTP {status}, {code}): {message}");
+    match code {
+        // Refusals of what the authenticator produced.
+        "verification-failed"
+        | "attachment-not-allowed"
+        | "credential-exists"
+        | "unknown-credential" => Failure::device(detail, guidance),
+        _ => Failure::new(detail, guidance),
+    }
 }
 
 fn capabilities(info: Option<&GetInfoResponse>) -> AuthenticatorCapabilities {
@@ -786,7 +805,7 @@ fn ceremony_failure(e: &PlatformError) -> Failure {
         PlatformError::Authenticator(_) => guidance::MALFORMED,
         _ => guidance::NOT_FIDO2,
     };
-    Failure::new(detail, Some(guidance))
+    Failure::device(detail, Some(guidance))
 }
 
 /// Tells the site the ceremony failed in the browser, as the page does.
@@ -824,7 +843,7 @@ fn register<D: CtapDevice>(
             "NotAllowedError",
             "no platform authenticator",
         );
-        return Err(Failure::new(
+        return Err(Failure::device(
             "Security Key Error: the site asks for the device's own authenticator (authenticatorAttachment \"platform\"); this is a roaming key, which the browser does not offer",
             Some(guidance::NOT_PLATFORM),
         ));

@@ -19,6 +19,18 @@ pub enum Status {
     Skip,
 }
 
+/// Whose failure a failed step is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cause {
+    /// The authenticator's: it refused, failed, stopped answering, or produced something the
+    /// site's policy refuses (exit 1).
+    Authenticator,
+    /// Not the authenticator's: the site (unreachable, refusing the password or URL, not
+    /// following the flow), the network, or the arguments (exit 2).
+    Site,
+}
+
 /// One manual step.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -36,6 +48,9 @@ pub struct StepReport {
     /// The manual's guidance, for a failure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guidance: Option<String>,
+    /// Whose failure it is, for a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
 }
 
 /// What the site saw of one ceremony.
@@ -128,6 +143,12 @@ impl Report {
     /// The first failed step.
     pub fn first_failure(&self) -> Option<&StepReport> {
         self.steps.iter().find(|s| s.status == Status::Fail)
+    }
+
+    /// Whether the authenticator is to blame for the failure (`Some(true)`: exit 1), or
+    /// something else is (`Some(false)`: exit 2); `None` when nothing failed.
+    pub fn authenticator_failed(&self) -> Option<bool> {
+        self.first_failure().map(|s| s.cause != Some(Cause::Site))
     }
 
     /// The report as pretty JSON.
@@ -336,6 +357,7 @@ mod tests {
                     millis: 3,
                     detail: "ok".into(),
                     guidance: None,
+                    cause: None,
                 },
                 StepReport {
                     id: "5".into(),
@@ -344,6 +366,7 @@ mod tests {
                     millis: 9,
                     detail: "Security Key Error <\u{1}&>".into(),
                     guidance: Some("enrol biometrics".into()),
+                    cause: Some(Cause::Authenticator),
                 },
                 StepReport {
                     id: "6".into(),
@@ -352,6 +375,7 @@ mod tests {
                     millis: 0,
                     detail: "not reached".into(),
                     guidance: None,
+                    cause: None,
                 },
             ],
             registration: None,
