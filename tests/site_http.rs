@@ -1985,3 +1985,62 @@ fn concurrent_registrations_of_one_applicant_store_one_credential() {
     }
     assert_eq!(credential_count(&local, "600007"), 1);
 }
+
+// ---- 10. slow clients ----------------------------------------------------------------------
+
+#[test]
+fn slow_clients_are_cut_off_and_cannot_hold_every_connection() {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpStream;
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let store = Arc::new(ctapkit::enrollment::SqliteStore::in_memory().unwrap());
+    let limits = ctapkit::site::ServeLimits {
+        header_read_timeout: Duration::from_millis(400),
+        max_connections: 4,
+    };
+    let _site = ctapkit::site::RunningSite::start_with(
+        listener,
+        ctapkit::site::SiteConfig::localhost(port, SitePolicy::jpa_hpki()),
+        store,
+        limits,
+    )
+    .unwrap();
+    // Four slow-loris clients take every connection slot with half a request each.
+    let mut slow: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
+    // A real client still gets its answer once the header timeout has closed them.
+    let started = std::time::Instant::now();
+    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    client
+        .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    client.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "it had to wait for a slot"
+    );
+    // The slow clients were disconnected (EOF, or an error answer then EOF).
+    for s in &mut slow {
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut rest = Vec::new();
+        let _ = s.read_to_end(&mut rest);
+        assert!(
+            rest.is_empty() || rest.starts_with(b"HTTP/1.1 408"),
+            "{}",
+            String::from_utf8_lossy(&rest)
+        );
+    }
+}
