@@ -53,6 +53,9 @@ pub struct EnrollOptions {
     pub policy: Option<String>,
     /// How long one HTTP exchange may take.
     pub http_timeout: Duration,
+    /// Certificate authorities (PEM) to trust for an https site, instead of the public
+    /// web PKI roots (a staging site with a private CA).
+    pub trusted_ca_pem: Option<Vec<u8>>,
 }
 
 impl EnrollOptions {

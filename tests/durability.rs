@@ -98,6 +98,7 @@ fn sigkill_mid_stream_loses_no_committed_credential_and_leaves_none_half_written
                     pin: None,
                     policy: None,
                     http_timeout: Duration::from_secs(10),
+                    trusted_ca_pem: None,
                 };
                 let report = enroll::enroll(&mut device, &options, None, &mut |_| {});
                 // Step 6 passes only once the site answered that the credential is stored.

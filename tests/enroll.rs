@@ -24,6 +24,7 @@ fn options(applicant: &enroll::LocalApplicant, device: &str, policy: &SitePolicy
         pin: None,
         policy: Some(policy.name.into()),
         http_timeout: Duration::from_secs(20),
+        trusted_ca_pem: None,
     }
 }
 
@@ -608,4 +609,98 @@ fn a_device_that_disappears_mid_flow_gives_a_clear_error_not_a_hang() {
         failure.detail
     );
     assert_eq!(failure.guidance.as_deref(), Some(guidance::DEVICE_GONE));
+}
+
+/// An https "site" (a TLS server with a certificate from a private CA) that answers every
+/// request with a password screen.
+fn tls_site() -> (u16, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    use std::io::{Read as _, Write as _};
+
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &Issuer::new(ca_params, ca_key))
+        .unwrap();
+    let config = std::sync::Arc::new(
+        rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).unwrap(),
+        )
+        .unwrap(),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let conn = rustls::ServerConnection::new(config.clone()).unwrap();
+            let mut tls = rustls::StreamOwned::new(conn, stream);
+            let mut buf = [0u8; 4096];
+            // Handshake and request; a client that refuses the certificate ends here.
+            let Ok(n) = tls.read(&mut buf) else { continue };
+            if n == 0 {
+                continue;
+            }
+            let page = "<form method=\"post\" action=\"/r/abc\"><input type=\"hidden\" name=\"csrf\" value=\"t\">\
+                        <input id=\"password\" name=\"password\"><button id=\"password-submit\">OK</button></form>";
+            let _ = write!(
+                tls,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                page.len()
+            );
+            let _ = tls.flush();
+            tls.conn.send_close_notify();
+            let _ = tls.flush();
+        }
+    });
+    (port, ca_cert.pem())
+}
+
+#[test]
+fn https_sites_are_verified_against_the_given_ca_or_the_public_roots() {
+    let (port, ca_pem) = tls_site();
+    let url = format!("https://localhost:{port}/r/abc");
+    let run = |ca: Option<&str>| {
+        let mut device = enroll::emulated(profile("ios")).unwrap();
+        let options = EnrollOptions {
+            device_name: "emulator:ios".into(),
+            registration_url: url.clone(),
+            password: "19900317".into(),
+            registry_number: Some("999999".into()),
+            wrong_passwords: 0,
+            second_scan: false,
+            pin: None,
+            policy: None,
+            http_timeout: Duration::from_secs(10),
+            trusted_ca_pem: ca.map(|c| c.as_bytes().to_vec()),
+        };
+        enroll::enroll(&mut device, &options, None, &mut |_| {})
+    };
+    // Trusting the site's CA: the password screen is read over TLS (step 2 passes).
+    let report = run(Some(&ca_pem));
+    let step2 = report.steps.iter().find(|s| s.id == "2").unwrap();
+    assert_eq!(step2.status, Status::Pass, "{}", report.to_text(false));
+    // With the public roots only, the private CA is refused: step 2 fails, not the device's fault.
+    let report = run(None);
+    let failure = report.first_failure().unwrap();
+    assert_eq!(failure.id, "2", "{}", report.to_text(false));
+    assert_eq!(report.authenticator_failed(), Some(false));
+    // A CA file without a certificate is a clear step-2 failure too.
+    let report = run(Some("not a PEM"));
+    assert_eq!(report.first_failure().unwrap().id, "2");
+    assert!(
+        report.first_failure().unwrap().detail.contains("CA"),
+        "{}",
+        report.to_text(false)
+    );
 }

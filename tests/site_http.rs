@@ -264,6 +264,7 @@ fn enroll_with(
         pin: pin.map(str::to_string),
         policy: None,
         http_timeout: TIMEOUT,
+        trusted_ca_pem: None,
     };
     enroll(device, &options, None, &mut |_| {})
 }

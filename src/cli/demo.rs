@@ -164,6 +164,7 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
             pin: case.pin.map(str::to_string),
             policy: Some(case.policy.name.to_string()),
             http_timeout: Duration::from_secs(30),
+            trusted_ca_pem: None,
         };
         if !args.json {
             eprintln!(

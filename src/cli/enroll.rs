@@ -53,6 +53,10 @@ pub struct EnrollArgs {
     /// mismatch; repeatable, in order).
     #[arg(long = "user")]
     user: Vec<UserAction>,
+    /// Trust only these certificate authorities (PEM) for an https site, e.g. a staging site
+    /// with a private CA (default: the public web PKI roots).
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
     /// Seconds one HTTP exchange with the site may take.
     #[arg(long, default_value_t = 30)]
     http_timeout: u64,
@@ -71,6 +75,13 @@ pub fn run(args: EnrollArgs) -> Result<Outcome> {
         bail!("--fault and --user apply to emulator devices only (--device emulator:PROFILE)");
     }
     let device_name = device_label(&args.device);
+    let trusted_ca_pem = match &args.ca_file {
+        Some(path) => Some(
+            std::fs::read(path)
+                .with_context(|| format!("cannot read the CA file {}", path.display()))?,
+        ),
+        None => None,
+    };
     let mut dut = open_device(&args)?;
 
     let local = match &args.site {
@@ -129,6 +140,7 @@ pub fn run(args: EnrollArgs) -> Result<Outcome> {
         pin: args.pin.clone(),
         policy,
         http_timeout: Duration::from_secs(args.http_timeout),
+        trusted_ca_pem,
     };
     let number = registry_number.unwrap_or_default();
     let mut reissue_local = || match &local {

@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use scraper::{ElementRef, Html, Selector};
+use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
 /// Largest page or JSON answer read from a site.
 const MAX_ANSWER: u64 = 1024 * 1024;
@@ -28,6 +31,9 @@ pub enum BrowserError {
     /// The URL is not an http(s) URL with a host.
     #[error("not a usable URL: {0}")]
     BadUrl(String),
+    /// The trusted CA file is not usable.
+    #[error("cannot use the CA certificates: {0}")]
+    BadCa(String),
     /// Too many redirects.
     #[error("too many redirects from {0}")]
     RedirectLoop(String),
@@ -181,6 +187,24 @@ pub fn resolve(base: &str, link: &str) -> Option<String> {
     None
 }
 
+/// The HTTP client: no automatic redirects (every Set-Cookie is seen), statuses as answers,
+/// TLS by rustls on aws-lc-rs.
+fn agent(user_agent: &str, timeout: Duration, roots: RootCerts) -> ureq::Agent {
+    let tls = TlsConfig::builder()
+        .provider(TlsProvider::Rustls)
+        .root_certs(roots)
+        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .build();
+    ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .user_agent(user_agent)
+        .tls_config(tls)
+        .build()
+        .into()
+}
+
 /// A browser session with one site: cookies, origin, user agent.
 pub struct Browser {
     agent: ureq::Agent,
@@ -197,20 +221,39 @@ struct Answer {
 }
 
 impl Browser {
-    /// A new browser (no cookies) for the site at `origin`.
+    /// A new browser (no cookies) for the site at `origin`; https sites are checked against
+    /// the public web PKI roots (Mozilla's list).
     pub fn new(origin: &str, user_agent: &str, timeout: Duration) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .timeout_global(Some(timeout))
-            .user_agent(user_agent)
-            .build()
-            .into();
         Browser {
-            agent,
+            agent: agent(user_agent, timeout, RootCerts::WebPki),
             origin: origin.to_string(),
             cookies: BTreeMap::new(),
         }
+    }
+
+    /// A new browser that trusts only the certificate authorities in `ca_pem` for https.
+    pub fn with_trusted_ca(
+        origin: &str,
+        user_agent: &str,
+        timeout: Duration,
+        ca_pem: &[u8],
+    ) -> Result<Self, BrowserError> {
+        let certs = ureq::tls::parse_pem(ca_pem)
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => Some(Ok(c)),
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| BrowserError::BadCa(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(BrowserError::BadCa("no certificate in the PEM file".into()));
+        }
+        Ok(Browser {
+            agent: agent(user_agent, timeout, RootCerts::Specific(Arc::new(certs))),
+            origin: origin.to_string(),
+            cookies: BTreeMap::new(),
+        })
     }
 
     /// Forgets every cookie (a new visit, as after closing the browser).

@@ -129,6 +129,17 @@ impl Steps<'_> {
         }
     }
 
+    /// Adds a skipped line for each of `expected` that has no line yet (a run of steps that
+    /// ended early).
+    fn skip_rest(&mut self, expected: &[(&str, &str)]) {
+        let why = self.stopped.clone().unwrap_or_else(|| "not reached".into());
+        for (id, name) in expected {
+            if !self.list.iter().any(|s| s.id == *id) {
+                self.skip(id, name, &why);
+            }
+        }
+    }
+
     fn skip(&mut self, id: &str, name: &str, why: &str) {
         self.list.push(StepReport {
             id: id.into(),
@@ -157,7 +168,22 @@ pub fn run<D: CtapDevice>(
 ) -> Report {
     let started = Instant::now();
     let origin = super::browser::origin_of(&options.registration_url).unwrap_or_default();
-    let mut browser = Browser::new(&origin, &options.user_agent(device), options.http_timeout);
+    let user_agent = options.user_agent(device);
+    let (mut browser, tls_problem) = match &options.trusted_ca_pem {
+        None => (
+            Browser::new(&origin, &user_agent, options.http_timeout),
+            None,
+        ),
+        Some(pem) => {
+            match Browser::with_trusted_ca(&origin, &user_agent, options.http_timeout, pem) {
+                Ok(b) => (b, None),
+                Err(e) => (
+                    Browser::new(&origin, &user_agent, options.http_timeout),
+                    Some(e),
+                ),
+            }
+        }
+    };
     let expected_username = options.registry_number.as_ref().map(|n| format!("{n}-jpa"));
     let mut steps = Steps {
         list: Vec::new(),
@@ -175,16 +201,21 @@ pub fn run<D: CtapDevice>(
     });
 
     // 2-4, first scan.
-    let signed_in = facts.as_ref().and_then(|_| {
-        first_visit(
+    let signed_in = match tls_problem {
+        Some(e) => {
+            steps.run::<()>("2", FIRST_VISIT[0].1, || Err(e.into()));
+            None
+        }
+        None => first_visit(
             &mut steps,
             &mut browser,
             &mut url,
             options,
             reissue,
             expected_username.as_deref(),
-        )
-    });
+        ),
+    };
+    steps.skip_rest(&FIRST_VISIT);
     if let Some((_, name)) = &signed_in {
         username = name.clone();
     }
@@ -232,26 +263,14 @@ pub fn run<D: CtapDevice>(
     // The second scan: Sign In instead of Register.
     if options.second_scan {
         browser.clear_cookies();
-        let reached = steps.stopped.is_none();
-        let page = if reached {
-            visit(
-                &mut steps,
-                &mut browser,
-                &url,
-                options,
-                "2.",
-                expected_username.as_deref(),
-            )
-        } else {
-            for (id, name) in [
-                ("2.2", "second scan: open the URL"),
-                ("2.3", "second scan: password"),
-                ("2.4", "second scan: SignIn"),
-            ] {
-                steps.run(id, name, unreachable_step::<()>);
-            }
-            None
-        };
+        let page = visit(
+            &mut steps,
+            &mut browser,
+            &url,
+            options,
+            expected_username.as_deref(),
+        );
+        steps.skip_rest(&SECOND_VISIT);
         let asserted = match (&facts, page) {
             (Some(facts), Some(page)) => {
                 steps.run("2.5", "second scan: button reads Sign In", || {
@@ -403,6 +422,20 @@ fn device_failure(e: &ClientError) -> Failure {
 
 // ---- steps 2-4 -----------------------------------------------------------------------------
 
+/// Steps 2-4 of the first scan (the lockout rehearsal, 3a, comes and goes with the option).
+const FIRST_VISIT: [(&str, &str); 3] = [
+    ("2", "open the registration URL (QR code)"),
+    ("3", "password"),
+    ("4", "SignIn (username pre-filled)"),
+];
+
+/// Steps 2-4 of the second scan.
+const SECOND_VISIT: [(&str, &str); 3] = [
+    ("2.2", "second scan: open the URL"),
+    ("2.3", "second scan: password"),
+    ("2.4", "second scan: SignIn"),
+];
+
 /// Steps 2-4 of the first scan, with the lockout rehearsal; returns the step-5 page and the
 /// username used.
 fn first_visit(
@@ -413,9 +446,7 @@ fn first_visit(
     reissue: Option<&mut dyn FnMut() -> Result<String, String>>,
     expected_username: Option<&str>,
 ) -> Option<(Page, String)> {
-    let page = steps.run("2", "open the registration URL (QR code)", || {
-        open_url(browser, url)
-    })?;
+    let page = steps.run("2", FIRST_VISIT[0].1, || open_url(browser, url))?;
     let page = if options.wrong_passwords > 0 {
         let outcome = steps.run("3a", "wrong passwords (lockout rehearsal)", || {
             rehearse_lockout(browser, url, page, options, reissue)
@@ -431,31 +462,28 @@ fn first_visit(
     } else {
         page
     };
-    let page = steps.run("3", "password", || {
+    let page = steps.run("3", FIRST_VISIT[1].1, || {
         password(browser, &page, &options.password)
     })?;
-    steps.run("4", "SignIn (username pre-filled)", || {
+    steps.run("4", FIRST_VISIT[2].1, || {
         sign_in(browser, &page, expected_username)
     })
 }
 
-/// Steps 2-4 of a later scan (ids `{prefix}2`..`{prefix}4`).
+/// Steps 2.2-2.4 of the second scan.
 fn visit(
     steps: &mut Steps<'_>,
     browser: &mut Browser,
     url: &str,
     options: &EnrollOptions,
-    prefix: &str,
     expected_username: Option<&str>,
 ) -> Option<Page> {
-    let page = steps.run(&format!("{prefix}2"), "second scan: open the URL", || {
-        open_url(browser, url)
-    })?;
-    let page = steps.run(&format!("{prefix}3"), "second scan: password", || {
+    let page = steps.run("2.2", SECOND_VISIT[0].1, || open_url(browser, url))?;
+    let page = steps.run("2.3", SECOND_VISIT[1].1, || {
         password(browser, &page, &options.password)
     })?;
     steps
-        .run(&format!("{prefix}4"), "second scan: SignIn", || {
+        .run("2.4", SECOND_VISIT[2].1, || {
             sign_in(browser, &page, expected_username)
         })
         .map(|(page, _)| page)
