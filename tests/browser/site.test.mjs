@@ -517,3 +517,24 @@ siteTest('i. a typed username works; a wrong one is refused with an empty field'
   assert.equal((await site.status()).credentials.length, 1);
   phone.assertClean();
 });
+
+siteTest('j. a browser without WebAuthn: the device cannot be used, use the HPKI card', async ({ site, phone, page }) => {
+  // A browser (or in-app web view) that has no WebAuthn at all.
+  await phone.context.addInitScript(() => {
+    delete window.PublicKeyCredential;
+  });
+  const url = await site.addApplicant();
+  await phone.reachStep5(url);
+  await page.locator('#register').click();
+  const error = page.locator('#error');
+  await error.waitFor({ state: 'visible' });
+  assert.equal(await error.getAttribute('data-code'), 'not-capable');
+  assert.match(await error.textContent(), /Security Key Error/);
+  // Only the "not FIDO2-capable: use the HPKI card" guidance is shown.
+  assert.ok(await page.locator('#guidance [data-guidance="not-capable"]').isVisible());
+  assert.match(await page.locator('#guidance [data-guidance="not-capable"]').textContent(), /HPKI/);
+  assert.equal(await page.locator('#guidance [data-guidance="biometrics"]').isVisible(), false);
+  assert.equal((await site.status()).credentials.length, 0, 'no credential stored');
+  assert.deepEqual(phone.problems.cspViolations, []);
+  assert.deepEqual(phone.problems.pageErrors, []);
+});
