@@ -4,6 +4,7 @@
 //! [`crate::enrollment::Store`]. See `../shared/spec/enrollment-flow.md`.
 
 pub mod error;
+pub mod http;
 pub mod label;
 pub mod pages;
 pub mod policy;
@@ -13,9 +14,9 @@ pub mod session;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 pub use error::SiteError;
+pub use http::{serve, serve_with, ServeLimits, Tls};
 pub use policy::SitePolicy;
 pub use server::router;
 
@@ -44,93 +45,6 @@ impl SiteConfig {
             policy,
         }
     }
-}
-
-/// Connection limits of the server.
-#[derive(Debug, Clone, Copy)]
-pub struct ServeLimits {
-    /// How long a client may take to send a request's headers, or to start the next request
-    /// on a kept-alive connection; slow ("slow-loris") connections are closed after it.
-    pub header_read_timeout: Duration,
-    /// Connections served at once; further clients wait in the listen backlog.
-    pub max_connections: usize,
-}
-
-impl Default for ServeLimits {
-    fn default() -> Self {
-        ServeLimits {
-            header_read_timeout: Duration::from_secs(10),
-            max_connections: 512,
-        }
-    }
-}
-
-/// Serves `config` over `store` on `listener` until `shutdown` resolves, with the default
-/// [`ServeLimits`].
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    config: SiteConfig,
-    store: Arc<dyn Store>,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    serve_with(listener, config, store, ServeLimits::default(), shutdown).await
-}
-
-/// [`serve`] with explicit limits. HTTP/1.1 through hyper, each connection on its own task;
-/// on shutdown, connections finish their current request (5 s at most).
-pub async fn serve_with(
-    listener: tokio::net::TcpListener,
-    config: SiteConfig,
-    store: Arc<dyn Store>,
-    limits: ServeLimits,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let app = router(config, store);
-    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
-    let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
-    let shutdown = std::pin::pin!(shutdown);
-    let mut shutdown = shutdown;
-    loop {
-        let slot = tokio::select! {
-            _ = &mut shutdown => break,
-            slot = slots.clone().acquire_owned() => slot.map_err(std::io::Error::other)?,
-        };
-        let stream = tokio::select! {
-            _ = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait instead of spinning.
-                    eprintln!("site: accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
-        let mut closing = closing_rx.clone();
-        tokio::spawn(async move {
-            let _slot = slot;
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(limits.header_read_timeout);
-            let connection =
-                builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            let mut connection = std::pin::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                _ = async { drop(closing.wait_for(|c| *c).await) } => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.await;
-                }
-            }
-        });
-    }
-    let _ = closing_tx.send(true);
-    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
-    let _ = tokio::time::timeout(Duration::from_secs(5), slots.acquire_many(all)).await;
-    Ok(())
 }
 
 /// A site running on its own threads, for the CLI's in-process runs and for tests. Dropping it
@@ -163,15 +77,17 @@ impl RunningSite {
         config: SiteConfig,
         store: Arc<dyn Store>,
     ) -> std::io::Result<Self> {
-        Self::start_with(listener, config, store, ServeLimits::default())
+        Self::start_with(listener, config, store, ServeLimits::default(), None)
     }
 
-    /// [`RunningSite::start`] with explicit connection limits.
+    /// [`RunningSite::start`] with explicit connection limits, and TLS when `tls` is given
+    /// (the configuration's origin should then be https).
     pub fn start_with(
         listener: TcpListener,
         config: SiteConfig,
         store: Arc<dyn Store>,
         limits: ServeLimits,
+        tls: Option<Tls>,
     ) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         listener.set_nonblocking(true)?;
@@ -195,7 +111,8 @@ impl RunningSite {
                     let shutdown = async {
                         let _ = rx.await;
                     };
-                    if let Err(e) = serve_with(listener, served, store, limits, shutdown).await {
+                    if let Err(e) = serve_with(listener, served, store, limits, tls, shutdown).await
+                    {
                         eprintln!("site: server stopped: {e}");
                     }
                 });

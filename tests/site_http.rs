@@ -2006,6 +2006,7 @@ fn slow_clients_are_cut_off_and_cannot_hold_every_connection() {
         ctapkit::site::SiteConfig::localhost(port, SitePolicy::jpa_hpki()),
         store,
         limits,
+        None,
     )
     .unwrap();
     // Four slow-loris clients take every connection slot with half a request each.
@@ -2043,5 +2044,89 @@ fn slow_clients_are_cut_off_and_cannot_hold_every_connection() {
             "{}",
             String::from_utf8_lossy(&rest)
         );
+    }
+}
+
+// ---- 11. https -----------------------------------------------------------------------------
+
+#[test]
+fn over_https_the_whole_flow_works_and_the_session_cookie_is_secure() {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &Issuer::new(ca_params, ca_key))
+        .unwrap();
+    let tls =
+        ctapkit::site::Tls::from_pem(leaf.pem().as_bytes(), leaf_key.serialize_pem().as_bytes())
+            .unwrap();
+    assert!(ctapkit::site::Tls::from_pem(b"", leaf_key.serialize_pem().as_bytes()).is_err());
+    assert!(ctapkit::site::Tls::from_pem(leaf.pem().as_bytes(), b"nope").is_err());
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let db = std::env::temp_dir().join(format!("ctapkit-https-{}.db", std::process::id()));
+    let store = Arc::new(ctapkit::enrollment::SqliteStore::open(&db).unwrap());
+    let config = ctapkit::site::SiteConfig {
+        origin: format!("https://localhost:{port}"),
+        ..ctapkit::site::SiteConfig::localhost(port, SitePolicy::jpa_hpki())
+    };
+    let site = ctapkit::site::RunningSite::start_with(
+        listener,
+        config,
+        store.clone(),
+        ctapkit::site::ServeLimits::default(),
+        Some(tls),
+    )
+    .unwrap();
+    let (_, token) = store
+        .add_applicant(
+            &ctapkit::enrollment::store::NewApplicant {
+                registry_number: "990001".into(),
+                name: "TLS".into(),
+                birth_date: BIRTH_DATE.into(),
+            },
+            Duration::from_secs(3600),
+            ctapkit::enrollment::now(),
+        )
+        .unwrap();
+    let url = site.registration_url(&token);
+    assert!(url.starts_with("https://localhost:"));
+
+    // The session cookie is marked Secure over https.
+    let mut b = Browser::with_trusted_ca(site.base_url(), USER_AGENT, TIMEOUT, ca.pem().as_bytes())
+        .unwrap();
+    let page = b.open(&url).unwrap();
+    assert!(page.has("password"));
+    let cookie = page.headers.get("set-cookie").cloned().unwrap_or_default();
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+
+    // The whole flow, registration and second scan, over TLS.
+    let mut device = phone("ios");
+    let options = EnrollOptions {
+        device_name: "emulator:ios".into(),
+        registration_url: url,
+        password: "19900317".into(),
+        registry_number: Some("990001".into()),
+        wrong_passwords: 0,
+        second_scan: true,
+        pin: None,
+        policy: None,
+        http_timeout: TIMEOUT,
+        trusted_ca_pem: Some(ca.pem().into_bytes()),
+    };
+    let report = ctapkit::enroll::enroll(&mut device, &options, None, &mut |_| {});
+    assert!(report.passed, "{}", report.to_text(false));
+    drop(site);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
 }

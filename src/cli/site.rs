@@ -104,6 +104,13 @@ pub struct ServeArgs {
     /// The site's origin as browsers send it [default: http://localhost:<listen port>].
     #[arg(long)]
     origin: Option<String>,
+    /// Serve https with this certificate chain (PEM, leaf first); needs --tls-key. Phones and
+    /// other devices on the network need https (WebAuthn's secure context) and must trust it.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// The policy profile (jpa-hpki: phone biometrics only; jpa-hpki-cross-platform: USB keys too).
     #[arg(long, default_value = ctapkit::site::policy::DEFAULT_POLICY)]
     policy: SitePolicy,
@@ -353,9 +360,19 @@ fn serve(args: ServeArgs) -> Result<Outcome> {
         )
     })?;
     let addr = listener.local_addr()?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let read = |p: &PathBuf| {
+                std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))
+            };
+            Some(ctapkit::site::Tls::from_pem(&read(cert)?, &read(key)?)?)
+        }
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let origin = args
         .origin
-        .unwrap_or_else(|| format!("http://localhost:{}", addr.port()));
+        .unwrap_or_else(|| format!("{scheme}://localhost:{}", addr.port()));
     ctapkit::platform::check_rp_id(&args.rp_id, &origin).with_context(|| {
         "browsers would refuse this RP ID for this origin: the RP ID must be the origin's host or a parent domain, over https (or http://localhost)"
     })?;
@@ -385,7 +402,15 @@ fn serve(args: ServeArgs) -> Result<Outcome> {
             let _ = tokio::signal::ctrl_c().await;
             eprintln!("stopping");
         };
-        ctapkit::site::serve(listener, config, store, shutdown).await
+        ctapkit::site::serve_with(
+            listener,
+            config,
+            store,
+            ctapkit::site::ServeLimits::default(),
+            tls,
+            shutdown,
+        )
+        .await
     })?;
     Ok(Outcome::Pass)
 }
