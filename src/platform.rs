@@ -333,7 +333,7 @@ pub fn get_with_extensions<D: CtapDevice>(
             ));
         }
         let info = ctap.get_info()?;
-        let protocol = Ctap2::<D>::preferred_pin_protocol(&info);
+        let protocol = info.preferred_pin_protocol();
         let (platform_key, shared) = ctap.shared_secret(protocol)?;
         let salt_enc = protocol
             .encrypt(&shared, &ext.hmac_salts.concat())

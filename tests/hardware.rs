@@ -34,7 +34,7 @@ fn a_plugged_in_key_registers_and_signs_in() {
     let info = ctap.get_info().unwrap();
     let token = match (std::env::var("CTAPKIT_PIN"), info.option("clientPin")) {
         (Ok(pin), Some(true)) => {
-            let p = Ctap2::<hid_device::Device>::preferred_pin_protocol(&info);
+            let p = info.preferred_pin_protocol();
             let ctap21 = info.versions.iter().any(|v| v == "FIDO_2_1");
             Some(
                 ctap.pin_token(
@@ -85,9 +85,4 @@ fn a_plugged_in_key_registers_and_signs_in() {
         user_handle: None,
     };
     verify_authentication(&policy, &expected, &result.credential, &assertion).unwrap();
-}
-
-mod hid_device {
-    /// The concrete device type `hid::open_only` returns.
-    pub type Device = ctapkit::transport::CtapHid<ctapkit::transport::hid::HidReports>;
 }

@@ -163,7 +163,7 @@ fn request_options(json: &Value) -> GetOptions {
 /// A PIN token for a security key (the PIN set first when it has none), as a browser asks.
 fn pin_token(ctap: &mut Ctap2<CtapHid<ChannelReports>>, pin: &str) -> PinUvAuthToken {
     let info = ctap.get_info().unwrap();
-    let protocol = Ctap2::<CtapHid<ChannelReports>>::preferred_pin_protocol(&info);
+    let protocol = info.preferred_pin_protocol();
     if info.option("clientPin") == Some(false) {
         ctap.set_pin(protocol, pin).unwrap();
     }

@@ -323,7 +323,7 @@ fn token(
 ) -> Result<Option<PinUvAuthToken>> {
     let Some(pin) = pin else { return Ok(None) };
     let info = ctap.get_info()?;
-    let protocol = Ctap2::<Box<dyn CtapDevice>>::preferred_pin_protocol(&info);
+    let protocol = info.preferred_pin_protocol();
     let ctap21 = info.versions.iter().any(|v| v == "FIDO_2_1");
     Ok(Some(ctap.pin_token(
         protocol,
@@ -440,7 +440,7 @@ pub fn pin(cmd: PinCommand) -> Result<Outcome> {
     if info.option("clientPin").is_none() {
         bail!("this authenticator has no client PIN (getInfo lists no clientPin option)");
     }
-    let protocol = Ctap2::<Box<dyn CtapDevice>>::preferred_pin_protocol(&info);
+    let protocol = info.preferred_pin_protocol();
     match cmd {
         PinCommand::Set { new_pin, .. } => {
             ctap.set_pin(protocol, &new_pin)?;
@@ -490,7 +490,7 @@ fn creds_session(auth: &CredsAuthArgs) -> Result<(Ctap2<Box<dyn CtapDevice>>, Pi
             "this authenticator does not support credential management (getInfo has no credMgmt option)"
         );
     }
-    let protocol = Ctap2::<Box<dyn CtapDevice>>::preferred_pin_protocol(&info);
+    let protocol = info.preferred_pin_protocol();
     let token = match &auth.pin {
         Some(pin) => {
             if info.option("clientPin") == Some(false) {

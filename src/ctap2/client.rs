@@ -215,16 +215,6 @@ impl<D: CtapDevice> Ctap2<D> {
         self.send(request)
     }
 
-    /// The protocol to use: the device's first listed one that ctapkit speaks.
-    pub fn preferred_pin_protocol(info: &GetInfoResponse) -> PinUvAuthProtocol {
-        info.pin_uv_auth_protocols
-            .as_deref()
-            .unwrap_or_default()
-            .iter()
-            .find_map(|p| PinUvAuthProtocol::try_from(*p).ok())
-            .unwrap_or(PinUvAuthProtocol::One)
-    }
-
     /// getKeyAgreement + encapsulate: (platform key, shared secret).
     pub fn shared_secret(
         &mut self,

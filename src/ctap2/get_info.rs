@@ -148,6 +148,18 @@ impl GetInfoResponse {
         self.versions.iter().any(|v| v == version)
     }
 
+    /// The PIN/UV auth protocol to use: the first one the device lists that ctapkit speaks
+    /// (protocol 1 when it lists none).
+    pub fn preferred_pin_protocol(&self) -> crate::ctap2::pin_protocol::PinUvAuthProtocol {
+        use crate::ctap2::pin_protocol::PinUvAuthProtocol;
+        self.pin_uv_auth_protocols
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .find_map(|p| PinUvAuthProtocol::try_from(*p).ok())
+            .unwrap_or(PinUvAuthProtocol::One)
+    }
+
     /// Whether `extensions` lists `extension` (§6.4).
     pub fn supports_extension(&self, extension: &str) -> bool {
         self.extensions

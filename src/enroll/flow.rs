@@ -781,7 +781,7 @@ fn pin_token<D: CtapDevice>(
     // The PIN state now (an earlier ceremony may have set it), as a browser asks before each.
     let fresh = ctap.get_info().map_err(|e| device_failure(&e))?;
     let info = &fresh;
-    let protocol = Ctap2::<D>::preferred_pin_protocol(info);
+    let protocol = info.preferred_pin_protocol();
     let ctap21 = info.supports_version("FIDO_2_1");
     match (info.option("clientPin"), pin) {
         (Some(true), Some(_)) => {}
