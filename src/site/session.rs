@@ -127,15 +127,22 @@ impl Sessions {
 
     /// Starts a session at `stage`; returns its ID (the cookie value).
     pub fn create(&self, stage: Stage) -> (String, Session) {
+        self.create_within(stage, MAX_SESSIONS)
+    }
+
+    /// [`Sessions::create`] keeping at most `max_sessions`.
+    fn create_within(&self, stage: Stage, max_sessions: usize) -> (String, Session) {
         let now = Instant::now();
         let mut map = self.lock();
         map.retain(|_, s| now.duration_since(s.last_seen) < IDLE_TIMEOUT);
-        if map.len() >= MAX_SESSIONS {
-            if let Some(oldest) = map
+        if map.len() >= max_sessions {
+            // A flood of visits must not push out applicants who are further on: the oldest
+            // anonymous session goes first, the oldest of all only when there is none.
+            let oldest = map
                 .iter()
-                .min_by_key(|(_, s)| s.last_seen)
-                .map(|(k, _)| k.clone())
-            {
+                .min_by_key(|(_, s)| (s.stage != Stage::Anonymous, s.last_seen))
+                .map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
                 map.remove(&oldest);
             }
         }
@@ -202,6 +209,24 @@ mod tests {
         });
         assert!(sessions.take_pending(&id).is_some());
         assert!(sessions.take_pending(&id).is_none());
+    }
+
+    #[test]
+    fn a_flood_of_visits_pushes_out_anonymous_sessions_first() {
+        let sessions = Sessions::default();
+        let signed_in = Stage::SignedIn {
+            applicant_id: 1,
+            registry_number: "999999".into(),
+        };
+        let (applicant, _) = sessions.create_within(signed_in, 3);
+        for _ in 0..10 {
+            sessions.create_within(Stage::Anonymous, 3);
+        }
+        assert!(
+            sessions.get(&applicant).is_some(),
+            "the applicant's session survives"
+        );
+        assert_eq!(sessions.lock().len(), 3);
     }
 
     #[test]
