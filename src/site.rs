@@ -33,7 +33,13 @@ pub struct SiteConfig {
     pub rp_name: String,
     /// The policy profile.
     pub policy: SitePolicy,
+    /// How long every answer to a password takes, accepted or refused, for any URL, so that
+    /// timing does not tell the cases apart ([`DEFAULT_PASSWORD_ANSWER_TIME`]).
+    pub password_answer_time: std::time::Duration,
 }
+
+/// The default [`SiteConfig::password_answer_time`].
+pub const DEFAULT_PASSWORD_ANSWER_TIME: std::time::Duration = std::time::Duration::from_millis(100);
 
 impl SiteConfig {
     /// The site on `http://localhost:{port}` under `policy`.
@@ -43,6 +49,7 @@ impl SiteConfig {
             origin: format!("http://localhost:{port}"),
             rp_name: "HPKI セカンド電子証明書".into(),
             policy,
+            password_answer_time: DEFAULT_PASSWORD_ANSWER_TIME,
         }
     }
 }

@@ -605,7 +605,7 @@ fn refusal(a: &ureq::Agent, local: &LocalSite, page_url: &str, password: &str) -
     );
     // Every password answer is held to the same time: the store's work does not show.
     assert!(
-        started.elapsed() >= ctapkit::site::server::PASSWORD_ANSWER_TIME,
+        started.elapsed() >= ctapkit::site::DEFAULT_PASSWORD_ANSWER_TIME,
         "a password answer came back in {:?}",
         started.elapsed()
     );

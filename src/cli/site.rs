@@ -381,6 +381,7 @@ fn serve(args: ServeArgs) -> Result<Outcome> {
         origin,
         rp_name: "HPKI セカンド電子証明書".into(),
         policy: args.policy,
+        password_answer_time: ctapkit::site::DEFAULT_PASSWORD_ANSWER_TIME,
     };
     listener.set_nonblocking(true)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -34,9 +34,6 @@ use crate::webauthn::{
 /// Largest request body accepted (a registration response is a few kilobytes).
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// How long every answer to a password takes (accepted or refused, for any URL).
-pub const PASSWORD_ANSWER_TIME: std::time::Duration = std::time::Duration::from_millis(100);
-
 /// The Content-Security-Policy of every answer: our own script and style only.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -376,7 +373,7 @@ async fn password_submit(
     // Every password answer takes the same time, whatever the store did (a wrong password
     // updates a counter, an unknown URL does not): timing tells the cases apart no more than
     // the words do.
-    let answer_at = tokio::time::Instant::now() + PASSWORD_ANSWER_TIME;
+    let answer_at = tokio::time::Instant::now() + state.config.password_answer_time;
     let store = state.clone();
     let token_for_store = token.clone();
     let outcome = blocking(move || {
