@@ -129,6 +129,23 @@ impl Steps<'_> {
         }
     }
 
+    /// Runs step `id` on the previous step's result, or skips it when there is none.
+    fn then<I, T>(
+        &mut self,
+        id: &str,
+        name: &str,
+        input: Option<I>,
+        f: impl FnOnce(I) -> StepResult<T>,
+    ) -> Option<T> {
+        match input {
+            Some(input) => self.run(id, name, || f(input)),
+            None => {
+                self.skip_rest(&[(id, name)]);
+                None
+            }
+        }
+    }
+
     /// Adds a skipped line for each of `expected` that has no line yet (a run of steps that
     /// ended early).
     fn skip_rest(&mut self, expected: &[(&str, &str)]) {
@@ -222,43 +239,26 @@ pub fn run<D: CtapDevice>(
 
     // 5-6: Register and the biometric check.
     let step5_page = signed_in.map(|(page, _)| page);
-    let created = match (&facts, step5_page) {
-        (Some(facts), Some(page)) => steps.run("5", "Register", || {
-            register(device, facts, &mut browser, &page, options)
-        }),
-        _ => {
-            steps.run("5", "Register", unreachable_step::<()>);
-            None
-        }
-    };
-    let next = match created {
-        Some(created) => steps.run("6", "biometrics (UV) verified by the site", || {
-            finish_registration(&mut browser, created, &mut registration)
-        }),
-        None => {
-            steps.run(
-                "6",
-                "biometrics (UV) verified by the site",
-                unreachable_step::<()>,
-            );
-            None
-        }
-    };
+    let created = steps.then(
+        "5",
+        "Register",
+        facts.as_ref().zip(step5_page),
+        |(facts, page)| register(device, facts, &mut browser, &page, options),
+    );
+    let next = steps.then(
+        "6",
+        "biometrics (UV) verified by the site",
+        created,
+        |created| finish_registration(&mut browser, created, &mut registration),
+    );
     // 7. Label.
-    let label_done = match next {
-        Some(next) => steps.run("7", "label (filled in by the site)", || {
-            label(&mut browser, &next, &mut registration)
-        }),
-        None => {
-            steps.run("7", "label (filled in by the site)", unreachable_step::<()>);
-            None
-        }
-    };
+    let label_done = steps.then("7", "label (filled in by the site)", next, |next| {
+        label(&mut browser, &next, &mut registration)
+    });
     // 8. 処理が完了しました.
-    let _ = match label_done {
-        Some(page) => steps.run("8", "処理が完了しました", || complete(&page)),
-        None => steps.run("8", "処理が完了しました", unreachable_step::<()>),
-    };
+    steps.then("8", "処理が完了しました", label_done, |page| {
+        complete(&page)
+    });
 
     // The second scan: Sign In instead of Register.
     if options.second_scan {
@@ -271,49 +271,24 @@ pub fn run<D: CtapDevice>(
             expected_username.as_deref(),
         );
         steps.skip_rest(&SECOND_VISIT);
-        let asserted = match (&facts, page) {
-            (Some(facts), Some(page)) => {
-                steps.run("2.5", "second scan: button reads Sign In", || {
-                    authenticate(device, facts, &mut browser, &page, options)
-                })
-            }
-            _ => {
-                steps.run(
-                    "2.5",
-                    "second scan: button reads Sign In",
-                    unreachable_step::<()>,
-                );
-                None
-            }
-        };
-        let next = match asserted {
-            Some(a) => steps.run("2.6", "second scan: sign-in verified", || {
-                finish_sign_in(&mut browser, a, &mut sign_in)
-            }),
-            None => {
-                steps.run(
-                    "2.6",
-                    "second scan: sign-in verified",
-                    unreachable_step::<()>,
-                );
-                None
-            }
-        };
-        match next {
-            Some(next) => {
-                steps.run("2.8", "second scan: 処理が完了しました", || {
-                    let page = browser.open(&next)?;
-                    complete(&page)
-                });
-            }
-            None => {
-                steps.run(
-                    "2.8",
-                    "second scan: 処理が完了しました",
-                    unreachable_step::<()>,
-                );
-            }
-        }
+        let asserted = steps.then(
+            "2.5",
+            "second scan: button reads Sign In",
+            facts.as_ref().zip(page),
+            |(facts, page)| authenticate(device, facts, &mut browser, &page, options),
+        );
+        let next = steps.then("2.6", "second scan: sign-in verified", asserted, |a| {
+            finish_sign_in(&mut browser, a, &mut sign_in)
+        });
+        steps.then(
+            "2.8",
+            "second scan: 処理が完了しました",
+            next,
+            |next| {
+                let page = browser.open(&next)?;
+                complete(&page)
+            },
+        );
     } else {
         steps.skip(
             "2.5",
@@ -342,11 +317,6 @@ pub fn run<D: CtapDevice>(
         sign_in,
         total_millis: started.elapsed().as_millis() as u64,
     }
-}
-
-/// A step after a failed one: [`Steps::run`] skips it without calling this.
-fn unreachable_step<T>() -> StepResult<T> {
-    Err(Failure::new("not reached", None))
 }
 
 // ---- step 1 --------------------------------------------------------------------------------
