@@ -115,7 +115,6 @@ pub struct LocalSite {
     pub store: Arc<SqliteStore>,
     /// The database file.
     pub db_path: PathBuf,
-    remove_db: bool,
 }
 
 /// An applicant added to a [`LocalSite`].
@@ -130,7 +129,8 @@ pub struct LocalApplicant {
 }
 
 impl LocalSite {
-    /// Starts the site on `localhost` (`port` 0: any free port) with a new temporary database.
+    /// Starts the site on `localhost` (`port` 0: any free port) with a new temporary database
+    /// (removed when the site is dropped, or at once if the site cannot start).
     pub fn start(policy: SitePolicy, port: u16) -> Result<Self, String> {
         let mut bytes = [0u8; 8];
         let _ = aws_lc_rs::rand::fill(&mut bytes);
@@ -139,28 +139,22 @@ impl LocalSite {
             std::process::id(),
             hex::encode(bytes)
         ));
-        Self::start_with_db(policy, port, db_path, true)
-    }
-
-    /// Starts the site on `localhost` with the database at `db_path` (kept unless `remove`).
-    pub fn start_with_db(
-        policy: SitePolicy,
-        port: u16,
-        db_path: PathBuf,
-        remove: bool,
-    ) -> Result<Self, String> {
         let store =
             Arc::new(SqliteStore::open(&db_path).map_err(|e| {
                 format!("cannot create the site database {}: {e}", db_path.display())
             })?);
-        let site = RunningSite::start_localhost(port, policy, store.clone())
-            .map_err(|e| format!("cannot start the site on localhost:{port}: {e}"))?;
-        Ok(LocalSite {
-            site,
-            store,
-            db_path,
-            remove_db: remove,
-        })
+        match RunningSite::start_localhost(port, policy, store.clone()) {
+            Ok(site) => Ok(LocalSite {
+                site,
+                store,
+                db_path,
+            }),
+            Err(e) => {
+                drop(store);
+                remove_database(&db_path);
+                Err(format!("cannot start the site on localhost:{port}: {e}"))
+            }
+        }
     }
 
     /// Adds an applicant with a registration URL valid for `ttl`.
@@ -199,12 +193,15 @@ impl LocalSite {
 
 impl Drop for LocalSite {
     fn drop(&mut self) {
-        if self.remove_db {
-            for suffix in ["", "-wal", "-shm"] {
-                let mut path = self.db_path.clone().into_os_string();
-                path.push(suffix);
-                let _ = std::fs::remove_file(path);
-            }
-        }
+        remove_database(&self.db_path);
+    }
+}
+
+/// Removes an SQLite file and its WAL companions.
+fn remove_database(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let _ = std::fs::remove_file(file);
     }
 }

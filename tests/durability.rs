@@ -142,6 +142,7 @@ fn sigkill_mid_stream_loses_no_committed_credential_and_leaves_none_half_written
     drop(conn);
     let store = SqliteStore::open(&db).unwrap();
     let mut stored = 0;
+    let audit = store.audit_trail().unwrap();
     for applicant in store.applicants().unwrap() {
         for c in store.credentials(applicant.id).unwrap() {
             stored += 1;
@@ -149,9 +150,9 @@ fn sigkill_mid_stream_loses_no_committed_credential_and_leaves_none_half_written
             assert_eq!(record.id.0, c.credential_id, "record and row agree");
             assert_eq!(record.public_key.alg().to_i64(), c.alg);
             assert!(!c.label.is_empty(), "labelled");
-            assert!(store.audit_trail().unwrap().iter().any(|e| e.action
-                == "credential.registered"
-                && e.applicant_id == Some(applicant.id)));
+            assert!(audit.iter().any(
+                |e| e.action == "credential.registered" && e.applicant_id == Some(applicant.id)
+            ));
         }
     }
     for (number, id) in &confirmed {

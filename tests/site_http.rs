@@ -9,7 +9,6 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use ctapkit::authenticator::{Authenticator, Fault};
-use ctapkit::cose::CoseAlgorithm;
 use ctapkit::ctap2::client::{Ctap2, PinUvAuthToken};
 use ctapkit::ctap2::client_pin::permission;
 use ctapkit::enroll::browser::{Browser, Page};
@@ -18,7 +17,7 @@ use ctapkit::enroll::{
 };
 use ctapkit::enrollment::store::new_token;
 use ctapkit::enrollment::{now, Store, UrlInvalidReason};
-use ctapkit::platform::{self, CreateOptions, GetOptions};
+use ctapkit::platform::{self, AuthenticatorCapabilities, CreateOptions, GetOptions};
 use ctapkit::site::server::MAX_BODY;
 use ctapkit::site::SitePolicy;
 use ctapkit::transport::loopback::ChannelReports;
@@ -122,42 +121,19 @@ fn phone(profile: &str) -> Device {
     emulated(Authenticator::with_profile_name(profile).unwrap()).unwrap()
 }
 
-fn b64(v: &Value) -> Vec<u8> {
-    Base64Url::decode(v.as_str().unwrap()).unwrap().0
+/// What the tests' client assumes of the authenticator: it verifies users, and discoverable
+/// credentials are not asked for ("preferred" stays non-resident).
+const CAPS: AuthenticatorCapabilities = AuthenticatorCapabilities {
+    resident_keys: false,
+    user_verification: true,
+};
+
+fn creation_options(json: &Value, origin: &str) -> CreateOptions {
+    CreateOptions::from_json(json, origin, CAPS).unwrap()
 }
 
-fn creation_options(json: &Value) -> CreateOptions {
-    CreateOptions {
-        rp_id: json["rp"]["id"].as_str().unwrap().into(),
-        rp_name: json["rp"]["name"].as_str().unwrap().into(),
-        user_id: b64(&json["user"]["id"]),
-        user_name: json["user"]["name"].as_str().unwrap().into(),
-        user_display_name: json["user"]["displayName"].as_str().unwrap().into(),
-        challenge: b64(&json["challenge"]),
-        algorithms: json["pubKeyCredParams"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| CoseAlgorithm::from_i64(p["alg"].as_i64().unwrap()))
-            .collect(),
-        resident_key: false,
-        user_verification_required: true,
-        exclude: vec![],
-    }
-}
-
-fn request_options(json: &Value) -> GetOptions {
-    GetOptions {
-        rp_id: json["rpId"].as_str().unwrap().into(),
-        challenge: b64(&json["challenge"]),
-        allow: json["allowCredentials"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| b64(&d["id"]))
-            .collect(),
-        user_verification_required: true,
-    }
+fn request_options(json: &Value, origin: &str) -> GetOptions {
+    GetOptions::from_json(json, origin, CAPS).unwrap()
 }
 
 /// A PIN token for a security key (the PIN set first when it has none), as a browser asks.
@@ -203,8 +179,13 @@ fn create(
     options: &Value,
     token: Option<&PinUvAuthToken>,
 ) -> RegistrationResponseJson {
-    let mut response =
-        platform::create(&mut device.ctap, origin, &creation_options(options), token).unwrap();
+    let mut response = platform::create(
+        &mut device.ctap,
+        origin,
+        &creation_options(options, origin),
+        token,
+    )
+    .unwrap();
     response.authenticator_attachment = Some("platform".into());
     response.response.transports = vec!["internal".into()];
     response
@@ -217,8 +198,13 @@ fn get(
     options: &Value,
     token: Option<&PinUvAuthToken>,
 ) -> AuthenticationResponseJson {
-    let mut response =
-        platform::get(&mut device.ctap, origin, &request_options(options), token).unwrap();
+    let mut response = platform::get(
+        &mut device.ctap,
+        origin,
+        &request_options(options, origin),
+        token,
+    )
+    .unwrap();
     response.authenticator_attachment = Some("platform".into());
     response
 }
@@ -1834,7 +1820,12 @@ fn a_revoked_second_certificate_stops_sign_in_and_a_revoked_card_does_not() {
     // The lost phone's credential is gone for good: its assertion is refused.
     let (mut b, _, csrf) = to_step5(&local, &card_lost);
     let options = sign_in_options(&mut b, &csrf);
-    let lost = platform::get(&mut phone_a.ctap, &origin, &request_options(&options), None);
+    let lost = platform::get(
+        &mut phone_a.ctap,
+        &origin,
+        &request_options(&options, &origin),
+        None,
+    );
     assert!(
         lost.is_err(),
         "the old phone has no credential in allowCredentials"
