@@ -106,41 +106,33 @@ async fn security_headers(mut res: Response) -> Response {
 
 // ---- answers -------------------------------------------------------------------------------
 
-/// A page refusal: the error screen with `#error`.
-struct PageError(SiteError);
+/// A refusal of the site, answered as the error screen with `#error` (`JSON == false`) or as
+/// `{"error": code, "message": text}` (`JSON == true`).
+struct Refusal<const JSON: bool>(SiteError);
 
-impl From<SiteError> for PageError {
+/// A refusal of a page request.
+type PageError = Refusal<false>;
+/// A refusal of a JSON request.
+type ApiError = Refusal<true>;
+
+impl<const JSON: bool> From<SiteError> for Refusal<JSON> {
     fn from(e: SiteError) -> Self {
-        PageError(e)
+        Refusal(e)
     }
 }
 
-impl IntoResponse for PageError {
+impl<const JSON: bool> IntoResponse for Refusal<JSON> {
     fn into_response(self) -> Response {
-        log_internal(&self.0);
-        html(
-            self.0.status(),
-            pages::error(self.0.code(), &self.0.public_message()),
-        )
-    }
-}
-
-/// A JSON refusal: `{"error": code, "message": text}`.
-struct ApiError(SiteError);
-
-impl From<SiteError> for ApiError {
-    fn from(e: SiteError) -> Self {
-        ApiError(e)
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        log_internal(&self.0);
-        json_answer(
-            self.0.status(),
-            &json!({"error": self.0.code(), "message": self.0.public_message()}),
-        )
+        let e = self.0;
+        log_internal(&e);
+        if JSON {
+            json_answer(
+                e.status(),
+                &json!({"error": e.code(), "message": e.public_message()}),
+            )
+        } else {
+            html(e.status(), pages::error(e.code(), &e.public_message()))
+        }
     }
 }
 
