@@ -176,6 +176,17 @@ struct DeviceFacts {
     platform: bool,
 }
 
+impl DeviceFacts {
+    /// `authenticatorAttachment` as the browser reports it for this device.
+    fn attachment(&self) -> &'static str {
+        if self.platform {
+            "platform"
+        } else {
+            "cross-platform"
+        }
+    }
+}
+
 /// Runs the flow; never panics, every problem is a failed step in the report.
 pub fn run<D: CtapDevice>(
     device: &mut DeviceUnderTest<D>,
@@ -862,14 +873,7 @@ fn register<D: CtapDevice>(
             report_client_error(browser, &csrf, "NotAllowedError", &e.to_string());
             ceremony_failure(&e)
         })?;
-    response.authenticator_attachment = Some(
-        if facts.platform {
-            "platform"
-        } else {
-            "cross-platform"
-        }
-        .into(),
-    );
+    response.authenticator_attachment = Some(facts.attachment().into());
     if response.response.transports.is_empty() {
         response.response.transports = facts
             .info
@@ -1020,14 +1024,7 @@ fn authenticate<D: CtapDevice>(
             report_client_error(browser, &csrf, "NotAllowedError", &e.to_string());
             ceremony_failure(&e)
         })?;
-    response.authenticator_attachment = Some(
-        if facts.platform {
-            "platform"
-        } else {
-            "cross-platform"
-        }
-        .into(),
-    );
+    response.authenticator_attachment = Some(facts.attachment().into());
     Ok((
         Answer {
             finish,
